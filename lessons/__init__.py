@@ -1,0 +1,1 @@
+"""The curriculum: one Markdown file per lesson (see README.md here for the format)."""

@@ -1,0 +1,172 @@
+"""The curriculum as plain, validated data (see lessons/README.md for the file format)."""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+LANGUAGES = ("en", "zh")
+
+
+@dataclass(frozen=True)
+class Text:
+    """One string in every language the app speaks."""
+
+    en: str
+    zh: str
+
+    def get(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+@dataclass(frozen=True)
+class Chapter:
+    id: str
+    order: int
+    title: Text
+
+
+@dataclass(frozen=True)
+class Control:
+    """A knob on the lesson screen for one experiment parameter."""
+
+    param: str
+    type: str  # choice | int | float | bool, as the experiment declares it
+    label: Text
+    min: float | None = None
+    max: float | None = None
+    choices: tuple = ()
+    step: float | None = None  # increment for int/float; a factor when log is true
+    log: bool = False
+    apply: str = "restart"  # live | restart
+
+    def nudge(self, value: Any, direction: int) -> Any:
+        """The value one notch up (direction +1) or down (-1), kept inside the range."""
+        if self.type == "bool":
+            return not value
+        if self.type == "choice":
+            index = self.choices.index(value) if value in self.choices else 0
+            return self.choices[(index + direction) % len(self.choices)]
+        if self.log:
+            factor = self.step or 2.0
+            new = value * factor if direction > 0 else value / factor
+        else:
+            new = value + direction * (self.step or 1)
+        if self.min is not None:
+            new = max(self.min, new)
+        if self.max is not None:
+            new = min(self.max, new)
+        if self.type == "int":
+            return int(round(new))
+        return float(f"{new:.6g}")
+
+
+_OPERATORS = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+}
+
+
+@dataclass(frozen=True)
+class Clause:
+    metric: str
+    op: str
+    value: float
+
+    def holds(self, metrics: Mapping[str, float]) -> bool:
+        current = metrics.get(self.metric)
+        return current is not None and _OPERATORS[self.op](current, self.value)
+
+
+@dataclass(frozen=True)
+class Check:
+    """An observation over live metrics, e.g. `test_accuracy > 0.9 and step >= 2000`."""
+
+    source: str
+    clauses: tuple[Clause, ...]
+
+    def holds(self, metrics: Mapping[str, float]) -> bool:
+        return all(clause.holds(metrics) for clause in self.clauses)
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    title: Text
+    body: Text
+    set: dict[str, Any] = field(default_factory=dict)
+    check: Check | None = None
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    path: Path
+    chapter: str
+    order: int
+    title: Text
+    summary: Text
+    experiment: str
+    params: dict[str, Any]  # the experiment's defaults with the lesson's overrides applied
+    controls: tuple[Control, ...]
+    layout: tuple[str, ...]
+    intro: Step  # the page shown on opening; never has `set` or `check`
+    steps: tuple[Step, ...]
+
+    broken: bool = False
+
+    @property
+    def pages(self) -> tuple[Step, ...]:
+        """The intro followed by the steps: what n and p walk through."""
+        return (self.intro, *self.steps)
+
+
+@dataclass(frozen=True)
+class BrokenLesson:
+    """A lesson file that failed validation: listed in the browser with its message."""
+
+    id: str
+    path: Path
+    error: str
+
+    broken: bool = True
+
+    @property
+    def title(self) -> Text:
+        return Text(self.id, self.id)
+
+    @property
+    def summary(self) -> Text:
+        return Text(self.error, self.error)
+
+    chapter: str = ""
+    order: int = 10**6
+
+
+@dataclass(frozen=True)
+class Curriculum:
+    chapters: tuple[Chapter, ...]
+    lessons: tuple[Lesson | BrokenLesson, ...]
+
+    def find(self, lesson_id: str) -> Lesson | BrokenLesson | None:
+        return next((lesson for lesson in self.lessons if lesson.id == lesson_id), None)
+
+    def in_chapter(self, chapter_id: str) -> list[Lesson | BrokenLesson]:
+        return sorted(
+            (lesson for lesson in self.lessons if lesson.chapter == chapter_id),
+            key=lambda lesson: (lesson.order, lesson.id),
+        )
+
+
+class LessonError(ValueError):
+    """A mistake in a lesson file, located: `lessons/x.md:12: controls.lr.max: expected a number`."""
+
+    def __init__(self, path: Path | str, line: int | None, field: str, message: str) -> None:
+        self.path, self.line, self.field, self.message = Path(path), line, field, message
+        where = f"{self.path}:{line}" if line else f"{self.path}"
+        super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")

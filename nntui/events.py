@@ -1,0 +1,151 @@
+"""Events: what an experiment reports, as plain data.
+
+Events cross the process boundary between the trainer and the UI (pickled)
+and are written as JSON lines by headless runs, so they hold only numbers,
+strings, lists, dicts and numpy arrays. Nothing here imports torch or Textual.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    kind: ClassVar[str] = "event"
+    # Heavy events are latest-wins: when several wait in one batch, only the newest is sent.
+    latest_wins: ClassVar[bool] = False
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind}
+        for f in dataclasses.fields(self):
+            out[f.name] = _plain(getattr(self, f.name))
+        return out
+
+    @property
+    def coalesce_key(self) -> tuple:
+        return (self.kind,)
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted(Event):
+    """A new run began: everything after it belongs to this run until the next one."""
+
+    kind: ClassVar[str] = "run_started"
+    run: int
+    experiment: str
+    params: dict[str, Any]
+    seed: int
+    device: str
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics(Event):
+    """Scalar series points at one step, e.g. {"train_loss": 0.31}."""
+
+    kind: ClassVar[str] = "metrics"
+    step: int
+    values: dict[str, float]
+    epoch: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImageGrid(Event):
+    """Greyscale images (n, h, w) in 0..255 with a caption each; `flagged` marks wrong ones."""
+
+    kind: ClassVar[str] = "image_grid"
+    latest_wins: ClassVar[bool] = True
+    step: int
+    name: str
+    images: np.ndarray
+    captions: list[str]
+    flagged: list[bool] = field(default_factory=list)
+
+    @property
+    def coalesce_key(self) -> tuple:
+        return (self.kind, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Curve(Event):
+    """Functions over a shared x axis, e.g. a target and the network's fit of it."""
+
+    kind: ClassVar[str] = "curve"
+    latest_wins: ClassVar[bool] = True
+    step: int
+    name: str
+    x: np.ndarray
+    series: dict[str, np.ndarray]
+
+    @property
+    def coalesce_key(self) -> tuple:
+        return (self.kind, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Status(Event):
+    """The runner's state: ready, running, paused, finished, diverged or error."""
+
+    kind: ClassVar[str] = "status"
+    state: str
+    step: int
+    steps_per_s: float = 0.0
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Error(Event):
+    """An exception inside the experiment, shown by the UI instead of crashing it."""
+
+    kind: ClassVar[str] = "error"
+    message: str
+    traceback: str = ""
+
+
+STATES = ("starting", "ready", "running", "paused", "finished", "diverged", "error")
+
+_KINDS: dict[str, type[Event]] = {
+    cls.kind: cls for cls in (RunStarted, Metrics, ImageGrid, Curve, Status, Error)
+}
+_ARRAY_FIELDS = {("image_grid", "images"): np.uint8, ("curve", "x"): np.float32}
+
+
+def from_dict(data: dict[str, Any]) -> Event:
+    """Rebuild an event written by `Event.to_dict` (e.g. one JSON line of a recording)."""
+    data = dict(data)
+    kind = data.pop("kind", None)
+    cls = _KINDS.get(kind)
+    if cls is None:
+        raise ValueError(f"unknown event kind {kind!r}")
+    for (k, name), dtype in _ARRAY_FIELDS.items():
+        if k == kind:
+            data[name] = np.asarray(data[name], dtype=dtype)
+    if kind == "curve":
+        data["series"] = {k: np.asarray(v, dtype=np.float32) for k, v in data["series"].items()}
+    return cls(**data)
+
+
+def coalesce(events: list[Event]) -> list[Event]:
+    """Drop every latest-wins event that a newer one with the same key supersedes."""
+    newest: dict[tuple, int] = {}
+    for i, event in enumerate(events):
+        if event.latest_wins:
+            newest[event.coalesce_key] = i
+    return [e for i, e in enumerate(events) if not e.latest_wins or newest[e.coalesce_key] == i]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,71 @@
+"""What every experiment is: built from parameters, advanced by `step()`, reporting events."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import numpy as np
+import torch
+
+from nntui.events import Event
+from nntui.lab.catalog import ExperimentSpec
+
+
+class Experiment:
+    """Subclasses set `spec`, build their model in `__init__` and implement `step`.
+
+    `step()` runs one optimisation step and returns the events it produced; the
+    runtime decides when to call it, so an experiment never loops or sleeps.
+    """
+
+    spec: ExperimentSpec
+
+    def __init__(self, params: dict[str, Any], seed: int = 0, device: str = "cpu") -> None:
+        self.params = self.spec.resolve(params)
+        self.seed = seed
+        self.device = torch.device(device)
+        self.step_count = 0
+        seed_everything(seed)
+
+    @property
+    def done(self) -> bool:
+        """True once the experiment has trained as long as its parameters ask."""
+        return False
+
+    @property
+    def total_steps(self) -> int | None:
+        return None
+
+    def step(self) -> list[Event]:
+        raise NotImplementedError
+
+    def set_param(self, name: str, value: Any) -> None:
+        """Change a live parameter while training; restart-only ones raise ValueError."""
+        param = self.spec.params[name]
+        if not param.live:
+            raise ValueError(f"{name} applies on restart, not live")
+        self.params[name] = param.check(value)
+        self.apply_live(name)
+
+    def apply_live(self, name: str) -> None:
+        """Push a changed live parameter into the optimiser or model."""
+
+    def summary(self) -> dict[str, float]:
+        """The final metrics of the run, for `nntui run --json`."""
+        return {}
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def resolve_device(name: str) -> str:
+    """`cuda` where one exists; asking for cuda without one is an error, not a silent fallback."""
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda: no CUDA device is available here")
+    if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
+        raise ValueError(f"--device: expected cpu or cuda, got {name!r}")
+    return name
