@@ -1,0 +1,116 @@
+"""The Textual app: the lesson browser, lesson screens and the trainer's event pump.
+
+The app never imports torch. It talks to a trainer (see runtime/client.py)
+that only needs `send(command)` and `drain() -> events`, so tests hand it a
+fake one and inject events.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Protocol
+
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+
+from nntui.curriculum.loader import load_curriculum
+from nntui.curriculum.model import Curriculum
+from nntui.events import Event
+from nntui.i18n import t
+from nntui.progress import Progress
+from nntui.runtime.commands import Command
+
+PUMP_HZ = 20  # the UI takes the trainer's events at most this often
+
+
+class TrainerLink(Protocol):
+    def send(self, command: Command) -> bool: ...
+    def drain(self) -> list[Event]: ...
+
+
+class NntuiApp(App):
+    TITLE = "nntui"
+    CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = False  # every action has a key; the palette's hint costs footer room
+    BINDINGS = [
+        Binding("l", "toggle_language", "中文"),
+        Binding("s", "screenshot", "screenshot", show=False),
+        Binding("question_mark", "help", "help"),
+        Binding("ctrl+c", "quit", "quit", show=False, priority=True),
+    ]
+
+    lang: reactive[str] = reactive("en")
+
+    def __init__(
+        self,
+        trainer: TrainerLink,
+        *,
+        lang: str = "en",
+        device: str = "cpu",
+        seed: int = 0,
+        lesson: str | None = None,
+        curriculum: Curriculum | None = None,
+        progress: Progress | None = None,
+        screenshot_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.trainer = trainer
+        self.device = device
+        self.seed = seed
+        self.curriculum = curriculum or load_curriculum()
+        self.progress = progress or Progress()
+        self.screenshot_dir = screenshot_dir or Path.cwd()
+        self._first_lesson = lesson
+        self.set_reactive(NntuiApp.lang, lang)
+
+    def on_mount(self) -> None:
+        from nntui.screens.browser import BrowserScreen
+
+        self.push_screen(BrowserScreen())
+        if self._first_lesson:
+            self.open_lesson(self._first_lesson)
+        self.set_interval(1 / PUMP_HZ, self.pump)
+
+    def open_lesson(self, lesson_id: str) -> None:
+        from nntui.screens.lesson import LessonScreen
+
+        lesson = self.curriculum.find(lesson_id)
+        if lesson is None or lesson.broken:
+            self.notify(lesson.error if lesson else f"unknown lesson {lesson_id}", severity="error", timeout=8)
+            return
+        self.push_screen(LessonScreen(lesson))
+
+    def pump(self) -> None:
+        """Take what the trainer produced since the last tick and hand it to the screen."""
+        events = self.trainer.drain()
+        if not events:
+            return
+        handler = getattr(self.screen, "apply_events", None)
+        if handler is not None:
+            handler(events)
+
+    def action_toggle_language(self) -> None:
+        self.lang = "zh" if self.lang == "en" else "en"
+
+    def watch_lang(self, lang: str) -> None:
+        for screen in self.screen_stack:
+            update = getattr(screen, "update_language", None)
+            if update is not None:
+                update(lang)
+
+    def action_help(self) -> None:
+        from nntui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_screenshot(self) -> None:
+        name = f"nntui-{getattr(self.screen, 'lesson_id', 'browser')}-{time.strftime('%Y%m%d-%H%M%S')}.svg"
+        try:
+            path = self.save_screenshot(filename=name, path=str(self.screenshot_dir))
+        except OSError as exc:
+            self.notify(f"screenshot failed: {exc}", severity="error")
+            return
+        self.notify(f"{t('screenshot', self.lang)} {path}", timeout=6)

@@ -1,0 +1,134 @@
+"""The `nntui` command: the app, the lesson list and headless runs.
+
+Keep this module light: `spawn` re-imports the entry module in the trainer
+process, and `nntui --help` / `nntui list` must never import torch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from nntui.curriculum.model import LANGUAGES
+
+cli = typer.Typer(
+    help="nntui: a terminal deep-learning lab. Run without a command to open the lesson browser.",
+    no_args_is_help=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+
+LangOption = Annotated[str, typer.Option("--lang", help="Language of the lessons: en or zh.")]
+DeviceOption = Annotated[str, typer.Option("--device", help="Where models train: cpu or cuda.")]
+ThreadsOption = Annotated[int, typer.Option("--threads", min=1, help="Torch threads for training.")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"nntui: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _check_lang(lang: str) -> str:
+    if lang not in LANGUAGES:
+        raise fail(f"--lang: expected one of {', '.join(LANGUAGES)}, got {lang!r}")
+    return lang
+
+
+@cli.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    lang: LangOption = "en",
+    device: DeviceOption = "cpu",
+    threads: ThreadsOption = 1,
+) -> None:
+    """Open the lesson browser."""
+    if ctx.invoked_subcommand is None:
+        _launch(None, _check_lang(lang), device, threads)
+
+
+@cli.command("list")
+def list_lessons(lang: LangOption = "en") -> None:
+    """List every lesson, by chapter, with broken ones marked."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from nntui.curriculum.loader import load_curriculum
+
+    lang = _check_lang(lang)
+    curriculum = load_curriculum()
+    table = Table("lesson", "title", "experiment", box=None, pad_edge=False)
+    for chapter in curriculum.chapters:
+        lessons = curriculum.in_chapter(chapter.id)
+        if lessons:
+            table.add_row(f"[bold]{chapter.title.get(lang)}[/]", "", "")
+        for lesson in lessons:
+            if lesson.broken:
+                table.add_row(f"  {lesson.id}", f"[red]broken: {lesson.error}[/]", "")
+            else:
+                table.add_row(f"  {lesson.id}", lesson.title.get(lang), lesson.experiment)
+    orphans = [lesson for lesson in curriculum.lessons if lesson.broken and not lesson.chapter]
+    for lesson in orphans:
+        table.add_row(f"  {lesson.id}", f"[red]broken: {lesson.error}[/]", "")
+    Console().print(table)
+
+
+@cli.command("open")
+def open_lesson(
+    lesson: Annotated[str, typer.Argument(help="Lesson id, as `nntui list` shows it.")],
+    lang: LangOption = "en",
+    device: DeviceOption = "cpu",
+    threads: ThreadsOption = 1,
+) -> None:
+    """Open one lesson straight away."""
+    from nntui.curriculum.loader import load_curriculum
+
+    found = load_curriculum().find(lesson)
+    if found is None:
+        raise fail(f"unknown lesson {lesson!r} (see `nntui list`)")
+    _launch(lesson, _check_lang(lang), device, threads)
+
+
+@cli.command("run")
+def run(
+    lesson: Annotated[str, typer.Argument(help="Lesson id, as `nntui list` shows it.")],
+    steps: Annotated[Optional[int], typer.Option(min=1, help="Stop after this many steps.")] = None,
+    epochs: Annotated[Optional[int], typer.Option(min=1, help="Train this many epochs.")] = None,
+    set_: Annotated[
+        Optional[list[str]], typer.Option("--set", help="Set a parameter: name=value (repeatable).")
+    ] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
+    device: DeviceOption = "cpu",
+    out: Annotated[Optional[Path], typer.Option(help="Write every event as a JSON line here.")] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print the final metrics as JSON on stdout.")] = False,
+    threads: ThreadsOption = 1,
+) -> None:
+    """Train a lesson's experiment without a screen and print a summary."""
+    from nntui.headless import HeadlessRun, RunOptionsError
+
+    try:
+        job = HeadlessRun.prepare(lesson, steps=steps, epochs=epochs, settings=set_ or [], seed=seed, device=device)
+    except RunOptionsError as exc:
+        raise fail(str(exc)) from None
+    code = job.execute(out=out, as_json=json_, threads=threads)
+    raise typer.Exit(code)
+
+
+def _launch(lesson: str | None, lang: str, device: str, threads: int) -> None:
+    from nntui.app import NntuiApp
+    from nntui.runtime.client import Trainer
+
+    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+        raise fail(f"--device: expected cpu or cuda, got {device!r}")
+    trainer = Trainer(threads=threads)
+    trainer.start()  # before App.run(): see runtime/worker.py
+    try:
+        NntuiApp(trainer, lang=lang, device=device, lesson=lesson).run()
+    finally:
+        trainer.close()
+
+
+def main() -> None:
+    cli()

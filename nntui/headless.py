@@ -1,0 +1,204 @@
+"""`nntui run`: train a lesson's experiment without a screen, in this process.
+
+Options are validated against the lesson and the experiment's catalog entry
+before torch is imported, so a typo costs milliseconds, not seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from nntui.curriculum.loader import load_curriculum
+from nntui.events import Event, Metrics, Status
+from nntui.lab import catalog
+from nntui.runtime.commands import Start
+
+SUMMARY_SERIES = "train_loss"
+
+
+class RunOptionsError(ValueError):
+    """A bad lesson name, flag or parameter value; the CLI exits 2 with the message."""
+
+
+@dataclass
+class HeadlessRun:
+    lesson: str
+    experiment: str
+    params: dict[str, Any]
+    seed: int
+    device: str
+    max_steps: int | None
+    losses: list[float] = field(default_factory=list)
+    last_metrics: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def prepare(
+        cls,
+        lesson_id: str,
+        *,
+        steps: int | None = None,
+        epochs: int | None = None,
+        settings: list[str] = (),
+        seed: int = 0,
+        device: str = "cpu",
+    ) -> "HeadlessRun":
+        lesson = load_curriculum().find(lesson_id)
+        if lesson is None:
+            raise RunOptionsError(f"unknown lesson {lesson_id!r} (see `nntui list`)")
+        if lesson.broken:
+            raise RunOptionsError(f"lesson {lesson_id!r} is broken: {lesson.error}")
+        spec = catalog.get(lesson.experiment)
+        params = dict(lesson.params)
+        for setting in settings:
+            name, sep, text = setting.partition("=")
+            name = name.strip()
+            if not sep or not name:
+                raise RunOptionsError(f"--set {setting!r}: expected name=value")
+            if name not in spec.params:
+                known = ", ".join(spec.params)
+                raise RunOptionsError(f"--set {setting}: unknown parameter {name!r} for {spec.name} (known: {known})")
+            try:
+                params[name] = spec.params[name].parse(text)
+            except ValueError as exc:
+                raise RunOptionsError(f"--set {setting}: {exc}") from None
+        if epochs is not None:
+            if "epochs" not in spec.params:
+                raise RunOptionsError(f"--epochs: {spec.name} does not train in epochs; use --steps")
+            try:
+                params["epochs"] = spec.params["epochs"].check(epochs)
+            except ValueError as exc:
+                raise RunOptionsError(f"--epochs: {exc}") from None
+        if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+            raise RunOptionsError(f"--device: expected cpu or cuda, got {device!r}")
+        return cls(lesson_id, spec.name, params, seed, device, steps)
+
+    def execute(self, *, out: Path | None = None, as_json: bool = False, threads: int = 1) -> int:
+        """Train, write events, print the summary; return the exit code."""
+        import torch
+
+        from nntui.lab.base import resolve_device
+        from nntui.runtime.driver import Driver
+
+        torch.set_num_threads(threads)
+        try:
+            resolve_device(self.device)
+        except ValueError as exc:
+            print(f"nntui: {exc}", file=sys.stderr)
+            return 2
+        recording = out.open("w", encoding="utf-8") if out else None
+        driver = Driver()
+        started = time.perf_counter()
+        interrupted = False
+        try:
+            driver.handle(Start(self.experiment, self.params, self.seed, self.device, label=self.lesson))
+            interrupted = self._train(driver, recording)
+        finally:
+            self._record(driver.take(), recording)
+            if recording:
+                recording.close()
+        seconds = time.perf_counter() - started
+        result = self._result(driver, seconds, interrupted)
+        self._print_summary(result, out, to=sys.stderr if as_json else sys.stdout)
+        if as_json:
+            print(json.dumps(result))
+        if interrupted:
+            return 130
+        return 0 if driver.state in ("finished", "running", "paused") else 1
+
+    def _train(self, driver: Any, recording: TextIO | None) -> bool:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        total = self.max_steps or getattr(driver.experiment, "total_steps", None)
+        progress = Progress(
+            TextColumn(f"[bold]{self.lesson}[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[loss]}"),
+            TimeRemainingColumn(),
+            transient=True,
+            console=_stderr_console(),
+        )
+        try:
+            with progress:
+                task = progress.add_task("train", total=total, loss="")
+                while driver.state == "running" and (self.max_steps is None or driver.step < self.max_steps):
+                    driver.tick()
+                    self._record(driver.take(), recording)
+                    if driver.step % 50 == 0:
+                        loss = self.last_metrics.get(SUMMARY_SERIES)
+                        progress.update(task, completed=driver.step, loss=f"loss {loss:.4f}" if loss else "")
+        except KeyboardInterrupt:
+            return True
+        return False
+
+    def _record(self, events: list[Event], recording: TextIO | None) -> None:
+        for event in events:
+            if isinstance(event, Metrics):
+                self.last_metrics.update(event.values)
+                if SUMMARY_SERIES in event.values:
+                    self.losses.append(event.values[SUMMARY_SERIES])
+            elif isinstance(event, Status) and event.message:
+                print(f"nntui: {event.message}", file=sys.stderr)
+            if recording:
+                recording.write(json.dumps(event.to_dict()) + "\n")
+
+    def _result(self, driver: Any, seconds: float, interrupted: bool) -> dict[str, Any]:
+        summary = driver.experiment.summary() if driver.experiment is not None else {}
+        steps = driver.step
+        return {
+            "lesson": self.lesson,
+            "experiment": self.experiment,
+            "state": "interrupted" if interrupted else driver.state,
+            "steps": steps,
+            "seconds": round(seconds, 3),
+            "steps_per_s": round(steps / seconds, 1) if seconds > 0 else 0.0,
+            "seed": self.seed,
+            "device": self.device,
+            "params": self.params,
+            "metrics": {**self.last_metrics, **summary},
+        }
+
+    def _print_summary(self, result: dict[str, Any], out: Path | None, to: TextIO) -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        console = Console(file=to)
+        table = Table(title=f"{self.lesson}: {result['state']}", box=None, show_header=False)
+        table.add_column(style="bold")
+        table.add_column(justify="right")
+        for name, value in result["metrics"].items():
+            table.add_row(name, f"{value:.4g}" if isinstance(value, float) else str(value))
+        table.add_row("steps", f"{result['steps']} in {result['seconds']:.1f} s ({result['steps_per_s']:.0f}/s)")
+        table.add_row("seed / device", f"{self.seed} / {self.device}")
+        if out:
+            table.add_row("events", str(out))
+        console.print(table)
+        if console.is_terminal and len(self.losses) > 1:
+            console.print(_loss_plot(self.losses, width=min(console.width, 80)))
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _loss_plot(losses: list[float], width: int) -> str:
+    """A small plotext chart of the training loss for the terminal summary."""
+    import numpy as np
+    import plotext as plt
+
+    y = np.asarray(losses, dtype=float)
+    buckets = max(1, len(y) // (2 * width))
+    trimmed = y[: len(y) // buckets * buckets].reshape(-1, buckets).mean(axis=1)
+    plt.clear_figure()
+    plt.plot((np.arange(len(trimmed)) * buckets).tolist(), trimmed.tolist())
+    plt.title("training loss")
+    plt.plotsize(width, 12)
+    plt.theme("clear")
+    return plt.build()

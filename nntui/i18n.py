@@ -1,0 +1,32 @@
+"""The app's own words in both languages (lesson text lives in lessons/)."""
+
+from __future__ import annotations
+
+WORDS: dict[str, tuple[str, str]] = {
+    "step": ("Step", "步骤"),
+    "intro": ("Intro", "导言"),
+    "controls": ("Controls", "参数"),
+    "search": ("Search lessons…", "搜索课程…"),
+    "broken": ("broken", "有错误"),
+    "done": ("done", "已完成"),
+    "experiment": ("experiment", "实验"),
+    "starting": ("starting", "启动中"),
+    "ready": ("ready", "就绪"),
+    "running": ("running", "训练中"),
+    "paused": ("paused", "已暂停"),
+    "finished": ("finished", "已完成"),
+    "diverged": ("diverged", "已发散"),
+    "error": ("error", "出错"),
+    "press_r": ("press r to train with these settings", "按 r 用这些设置训练"),
+    "step_done": ("step done", "步骤完成"),
+    "pending": ("changed: press r to apply", "已修改：按 r 生效"),
+    "screenshot": ("screenshot saved to", "截图已保存到"),
+    "no_lessons": ("No lesson matches.", "没有匹配的课程。"),
+    "open_hint": ("enter: open · /: search · l: 中文 · ?: help · q: quit",
+                  "回车：打开 · /：搜索 · l：English · ?：帮助 · q：退出"),
+}
+
+
+def t(key: str, lang: str) -> str:
+    en, zh = WORDS[key]
+    return zh if lang == "zh" else en

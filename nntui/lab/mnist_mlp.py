@@ -1,0 +1,231 @@
+"""Nielsen's MNIST network, one rung of his ladder per parameter.
+
+    784 pixels -> `hidden` units (sigmoid / tanh / relu, optional dropout) -> 10 outputs
+
+The rungs (chapters 1 and 3 of "Neural Networks and Deep Learning"):
+  cost        quadratic: a = sigmoid(z), C = 1/2 ||a - y||^2, averaged over the mini-batch
+              cross-entropy: softmax output with the log-likelihood cost (F.cross_entropy)
+  init        standard: every weight and bias ~ N(0, 1)
+              scaled:   weights ~ N(0, 1/n_in), biases ~ N(0, 1)
+  l2          Nielsen's lambda: each step shrinks the weights (not the biases) by a factor
+              (1 - eta * lambda / n), n = 4,000 training images
+  dropout     p on the hidden layer (PyTorch's inverted dropout: the survivors are scaled by
+              1/(1-p) while training, so nothing changes at test time)
+  optimizer   sgd, or momentum: v <- mu v + g, w <- w - eta v
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nntui.events import Event, ImageGrid, Metrics
+from nntui.lab import catalog
+from nntui.lab.base import Experiment
+from nntui.lab.data import load_mnist
+
+N_TRAIN = 4000  # the n in Nielsen's L2 term
+N_DIGITS = 24  # test digits shown with their predictions
+N_TRAIN_ACCURACY = 1000  # a fixed subset of the training images for train_accuracy
+
+ACTIVATIONS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
+
+
+class MLP(nn.Module):
+    def __init__(self, hidden: int, activation: str, dropout: float) -> None:
+        super().__init__()
+        self.hidden = nn.Linear(784, hidden)
+        self.activation = ACTIVATIONS[activation]
+        self.dropout = nn.Dropout(dropout)
+        self.out = nn.Linear(hidden, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Pixels (batch, 784) in, the output layer's weighted inputs z (batch, 10) out."""
+        h = self.dropout(self.activation(self.hidden(x)))
+        return self.out(h)
+
+
+def initialise(model: MLP, init: str) -> None:
+    for layer in (model.hidden, model.out):
+        std = 1.0 if init == "standard" else 1.0 / math.sqrt(layer.in_features)
+        nn.init.normal_(layer.weight, 0.0, std)
+        nn.init.normal_(layer.bias, 0.0, 1.0)
+
+
+def quadratic_cost(z: torch.Tensor, labels: torch.Tensor, one_hot: torch.Tensor) -> torch.Tensor:
+    a = torch.sigmoid(z)
+    return 0.5 * (a - one_hot).pow(2).sum(dim=1).mean()
+
+
+def cross_entropy_cost(z: torch.Tensor, labels: torch.Tensor, one_hot: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(z, labels)
+
+
+COSTS = {"quadratic": quadratic_cost, "cross-entropy": cross_entropy_cost}
+
+
+def make_optimizer(model: MLP, params: dict[str, Any]) -> torch.optim.SGD:
+    """SGD with two groups: weights (L2 applies) and biases (no L2)."""
+    weights = [model.hidden.weight, model.out.weight]
+    biases = [model.hidden.bias, model.out.bias]
+    # PyTorch's weight_decay wd adds wd * w to the gradient, so w <- (1 - eta wd) w - eta grad:
+    # Nielsen's (1 - eta lambda / n) when wd = lambda / n.
+    return torch.optim.SGD(
+        [
+            {"params": weights, "weight_decay": params["l2"] / N_TRAIN},
+            {"params": biases, "weight_decay": 0.0},
+        ],
+        lr=params["lr"],
+        momentum=params["momentum"] if params["optimizer"] == "momentum" else 0.0,
+    )
+
+
+def pick_digits(labels: np.ndarray, n: int) -> np.ndarray:
+    """Indices of n test digits covering every class (round-robin over 0..9), in test-set order."""
+    by_class = [list(np.flatnonzero(labels == c)) for c in range(10)]
+    picked = [by_class[i % 10][i // 10] for i in range(n)]
+    return np.array(sorted(picked))
+
+
+class MnistMLP(Experiment):
+    spec = catalog.MNIST_MLP
+
+    def __init__(self, params: dict[str, Any], seed: int = 0, device: str = "cpu") -> None:
+        super().__init__(params, seed, device)
+        p = self.params
+        data = load_mnist(str(self.device))
+        self.train_x, self.train_y = data.train_x, data.train_y
+        self.test_x, self.test_y = data.test_x, data.test_y
+        self.train_one_hot = F.one_hot(self.train_y, 10).float()
+        self.test_one_hot = F.one_hot(self.test_y, 10).float()
+
+        self.model = MLP(p["hidden"], p["activation"], p["dropout"]).to(self.device)
+        initialise(self.model, p["init"])
+        self.cost = COSTS[p["cost"]]
+        self.optimizer = make_optimizer(self.model, p)
+
+        self.batch = p["batch"]
+        self.steps_per_epoch = math.ceil(N_TRAIN / self.batch)
+        self.shuffler = torch.Generator().manual_seed(seed)
+        self.epoch_x = self.epoch_y = self.epoch_one_hot = self.train_x  # set by _shuffle()
+
+        test_labels = data.test_y.cpu().numpy()
+        digits = pick_digits(test_labels, N_DIGITS)
+        self.digit_index = torch.from_numpy(digits).to(self.device)
+        self.digit_images = data.test_images_u8[digits]  # (24, 28, 28) uint8, a copy
+        self.digit_labels = test_labels[digits]
+
+        self.last_train_loss = math.nan
+        self.last_eval: dict[str, float] = {}
+        self.last_eval_step = -1
+
+    @property
+    def total_steps(self) -> int:
+        return self.params["epochs"] * self.steps_per_epoch
+
+    @property
+    def done(self) -> bool:
+        return self.step_count >= self.total_steps
+
+    # -- training ------------------------------------------------------------------------
+
+    def _shuffle(self) -> None:
+        """A new order of the training set for this epoch; the batches are views into it."""
+        order = torch.randperm(N_TRAIN, generator=self.shuffler).to(self.device)
+        self.epoch_x = self.train_x[order]
+        self.epoch_y = self.train_y[order]
+        self.epoch_one_hot = self.train_one_hot[order]
+
+    def step(self) -> list[Event]:
+        events: list[Event] = []
+        if self.step_count == 0:
+            events += self._evaluate()  # something to show before the first step
+
+        i = self.step_count % self.steps_per_epoch
+        if i == 0:
+            self._shuffle()
+        batch = slice(i * self.batch, (i + 1) * self.batch)
+        z = self.model(self.epoch_x[batch])
+        loss = self.cost(z, self.epoch_y[batch], self.epoch_one_hot[batch])
+
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        self.step_count += 1
+
+        self.last_train_loss = loss.item()  # nan or inf is reported, never raised
+        events.append(Metrics(self.step_count, {"train_loss": self.last_train_loss}, self._epoch()))
+        if self.step_count % self.params["eval_every"] == 0 or self.step_count == self.total_steps:
+            events += self._evaluate()
+        return events
+
+    def _epoch(self) -> float:
+        return self.step_count / self.steps_per_epoch
+
+    # -- measuring -----------------------------------------------------------------------
+
+    @torch.no_grad()
+    def _evaluate(self) -> list[Event]:
+        """Test loss and accuracy, train accuracy on a fixed subset, and the digit grid."""
+        self.model.eval()
+        z = self.model(self.test_x)
+        predicted = z.argmax(dim=1)
+        test_loss = self.cost(z, self.test_y, self.test_one_hot)
+        test_accuracy = (predicted == self.test_y).double().mean()
+        sub = slice(0, N_TRAIN_ACCURACY)
+        train_predicted = self.model(self.train_x[sub]).argmax(dim=1)
+        train_accuracy = (train_predicted == self.train_y[sub]).double().mean()
+        self.model.train()
+
+        values = torch.stack([test_loss.double(), test_accuracy, train_accuracy]).tolist()
+        digits = predicted[self.digit_index].cpu().numpy()
+        self.last_eval = dict(zip(("test_loss", "test_accuracy", "train_accuracy"), values))
+        self.last_eval_step = self.step_count
+        return [
+            Metrics(self.step_count, dict(self.last_eval), self._epoch()),
+            ImageGrid(
+                self.step_count,
+                "digits",
+                images=self.digit_images,
+                captions=[str(d) for d in digits],
+                flagged=[bool(d != t) for d, t in zip(digits, self.digit_labels)],
+            ),
+        ]
+
+    # -- live parameters -----------------------------------------------------------------
+
+    def apply_live(self, name: str) -> None:
+        p = self.params
+        weights_group, biases_group = self.optimizer.param_groups
+        if name == "lr":
+            for group in self.optimizer.param_groups:
+                group["lr"] = p["lr"]
+        elif name == "momentum":
+            if p["optimizer"] == "momentum":  # plain sgd has no velocity to carry
+                for group in self.optimizer.param_groups:
+                    group["momentum"] = p["momentum"]
+        elif name == "l2":
+            weights_group["weight_decay"] = p["l2"] / N_TRAIN
+        elif name == "dropout":
+            self.model.dropout.p = p["dropout"]
+
+    @torch.no_grad()
+    def summary(self) -> dict[str, float]:
+        """Test loss and accuracy now, and the cost over the whole training set (no dropout)."""
+        if self.last_eval_step != self.step_count:
+            self._evaluate()
+        self.model.eval()
+        train_loss = self.cost(self.model(self.train_x), self.train_y, self.train_one_hot).item()
+        self.model.train()
+        return {
+            "test_accuracy": self.last_eval["test_accuracy"],
+            "test_loss": self.last_eval["test_loss"],
+            "train_loss": train_loss,
+            "steps": self.step_count,
+            "epochs": self._epoch(),
+        }

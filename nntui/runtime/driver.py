@@ -1,0 +1,148 @@
+"""The trainer's state machine: one experiment, commands in, events out.
+
+Headless runs use it directly; the app uses it inside the trainer process
+(`worker.py`). Every failure of the model becomes an event: a non-finite
+metric is "diverged", an exception is "error"; the driver itself never raises.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from collections import deque
+from typing import Any
+
+from nntui.events import Error, Event, Metrics, RunStarted, Status
+from nntui.lab import catalog
+from nntui.runtime.commands import Command, Pause, Resume, SetParam, Shutdown, Start, Stop, StepOnce
+
+STATUS_EVERY_S = 0.25  # how often a running trainer reports steps/s
+
+
+class Driver:
+    def __init__(self) -> None:
+        self.experiment: Any = None
+        self.state = "ready"
+        self.run = 0
+        self.outbox: list[Event] = []
+        self._step_times: deque[float] = deque(maxlen=512)
+        self._last_status = 0.0
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+    @property
+    def step(self) -> int:
+        return self.experiment.step_count if self.experiment is not None else 0
+
+    def take(self) -> list[Event]:
+        """Hand over the events produced since the last call."""
+        events, self.outbox = self.outbox, []
+        return events
+
+    def handle(self, command: Command) -> None:
+        if isinstance(command, Start):
+            self._start(command)
+        elif isinstance(command, Pause) and self.state == "running":
+            self._set_state("paused")
+        elif isinstance(command, Resume) and self.state == "paused":
+            self._set_state("running")
+        elif isinstance(command, StepOnce) and self.state in ("paused", "running"):
+            self._set_state("paused")
+            self._advance()
+        elif isinstance(command, SetParam):
+            self._set_param(command.name, command.value)
+        elif isinstance(command, (Stop, Shutdown)):
+            self.experiment = None
+            self._set_state("ready")
+
+    def tick(self) -> bool:
+        """Run one step if running; return whether a step ran."""
+        if self.state != "running":
+            return False
+        self._advance()
+        now = time.perf_counter()
+        if self.state == "running" and now - self._last_status >= STATUS_EVERY_S:
+            self._emit_status()
+        return True
+
+    def steps_per_s(self) -> float:
+        if len(self._step_times) < 2:
+            return 0.0
+        span = self._step_times[-1] - self._step_times[0]
+        return (len(self._step_times) - 1) / span if span > 0 else 0.0
+
+    def _start(self, command: Start) -> None:
+        self.experiment = None
+        self._step_times.clear()
+        try:
+            spec = catalog.get(command.experiment)
+            params = spec.resolve(command.params)
+            self.experiment = spec.load()(params, seed=command.seed, device=command.device)
+        except Exception as exc:  # a bad parameter or a broken model: report, stay up
+            self._fail(exc)
+            return
+        self.run += 1
+        self.outbox.append(
+            RunStarted(self.run, command.experiment, params, command.seed, command.device, command.label)
+        )
+        if command.paused:
+            self._advance()  # step 0's report (and the first step) so the screen has data
+            if self.state not in ("diverged", "error", "finished"):
+                self._set_state("paused")
+        else:
+            self._set_state("running")
+
+    def _advance(self) -> None:
+        experiment = self.experiment
+        if experiment is None:
+            return
+        try:
+            events = experiment.step()
+        except Exception as exc:
+            self._fail(exc)
+            return
+        self._step_times.append(time.perf_counter())
+        self.outbox.extend(events)
+        bad = _first_non_finite(events)
+        if bad is not None:
+            name, value = bad
+            self._set_state(
+                "diverged",
+                f"diverged at step {experiment.step_count}: {name} is {value}; "
+                "lower the learning rate and press r",
+            )
+        elif experiment.done:
+            self._set_state("finished")
+
+    def _set_param(self, name: str, value: Any) -> None:
+        if self.experiment is None:
+            return
+        try:
+            self.experiment.set_param(name, value)
+        except (ValueError, KeyError) as exc:
+            self.outbox.append(Error(f"{name}: {exc}"))
+
+    def _fail(self, exc: BaseException) -> None:
+        message = f"{type(exc).__name__}: {exc}"
+        self.outbox.append(Error(message, traceback.format_exc()))
+        self._set_state("error", message)
+
+    def _set_state(self, state: str, message: str = "") -> None:
+        self.state = state
+        self._emit_status(message)
+
+    def _emit_status(self, message: str = "") -> None:
+        self._last_status = time.perf_counter()
+        self.outbox.append(Status(self.state, self.step, round(self.steps_per_s(), 1), message))
+
+
+def _first_non_finite(events: list[Event]) -> tuple[str, float] | None:
+    for event in events:
+        if isinstance(event, Metrics):
+            for name, value in event.values.items():
+                if not math.isfinite(value):
+                    return name, value
+    return None

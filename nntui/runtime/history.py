@@ -1,0 +1,116 @@
+"""What the UI knows about the runs so far, built from events alone (no torch).
+
+Screens apply each drained batch here, then redraw the widgets whose data
+changed. Replaying a recording is the same: feed its events in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nntui.events import Curve, Error, Event, ImageGrid, Metrics, RunStarted, Status
+
+MAX_RUNS = 8  # older runs drop off the overlay
+
+
+class Series:
+    """A growing (step, value) series with amortised O(1) appends."""
+
+    def __init__(self) -> None:
+        self._x = np.empty(256, dtype=np.float64)
+        self._y = np.empty(256, dtype=np.float64)
+        self._n = 0
+
+    def append(self, x: float, y: float) -> None:
+        if self._n == len(self._x):
+            self._x = np.resize(self._x, 2 * self._n)
+            self._y = np.resize(self._y, 2 * self._n)
+        self._x[self._n], self._y[self._n] = x, y
+        self._n += 1
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def x(self) -> np.ndarray:
+        return self._x[: self._n]
+
+    @property
+    def y(self) -> np.ndarray:
+        return self._y[: self._n]
+
+    @property
+    def last(self) -> float | None:
+        return float(self._y[self._n - 1]) if self._n else None
+
+
+@dataclass
+class Run:
+    number: int
+    label: str
+    params: dict[str, Any]
+    seed: int
+    device: str
+    series: dict[str, Series] = field(default_factory=dict)
+    latest: dict[str, float] = field(default_factory=dict)
+    images: dict[str, ImageGrid] = field(default_factory=dict)
+    curves: dict[str, Curve] = field(default_factory=dict)
+    step: int = 0
+    epoch: float | None = None
+
+    def observed(self) -> dict[str, float]:
+        """The latest value of every metric, plus step and epoch, for lesson checks."""
+        values = dict(self.latest)
+        values["step"] = float(self.step)
+        if self.epoch is not None:
+            values["epoch"] = self.epoch
+        return values
+
+
+class History:
+    def __init__(self) -> None:
+        self.runs: list[Run] = []
+        self.status = Status("starting", 0)
+        self.errors: list[Error] = []
+
+    @property
+    def current(self) -> Run | None:
+        return self.runs[-1] if self.runs else None
+
+    def apply(self, events: list[Event]) -> set[str]:
+        """Take a batch of events; return the kinds of data that changed."""
+        changed: set[str] = set()
+        for event in events:
+            if isinstance(event, RunStarted):
+                self.runs.append(Run(event.run, event.label, event.params, event.seed, event.device))
+                del self.runs[:-MAX_RUNS]
+                changed.add("runs")
+            elif isinstance(event, Status):
+                self.status = event
+                changed.add("status")
+            elif isinstance(event, Error):
+                self.errors.append(event)
+                changed.add("error")
+            elif (run := self.current) is not None:
+                changed.add(self._apply_to_run(run, event))
+        return changed
+
+    def _apply_to_run(self, run: Run, event: Event) -> str:
+        if isinstance(event, Metrics):
+            run.step = max(run.step, event.step)
+            if event.epoch is not None:
+                run.epoch = event.epoch
+            for name, value in event.values.items():
+                run.series.setdefault(name, Series()).append(event.step, value)
+                run.latest[name] = value
+            return "metrics"
+        if isinstance(event, ImageGrid):
+            run.images[event.name] = event
+            return "images"
+        if isinstance(event, Curve):
+            run.curves[event.name] = event
+            return "curves"
+        return "other"

@@ -1,0 +1,131 @@
+"""The lesson browser: chapters and lessons, search, done and broken badges."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static, Tree
+
+from nntui.curriculum.model import BrokenLesson, Lesson
+from nntui.i18n import t
+
+
+class BrowserScreen(Screen):
+    BINDINGS = [
+        Binding("slash", "search", "search"),
+        Binding("q", "app.quit", "quit"),
+        Binding("escape", "clear_search", "clear", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static("nntui", id="browser-title")
+        yield Input(placeholder=t("search", self.app.lang), id="search")
+        with Horizontal(id="browser-body"):
+            yield Tree("lessons", id="lessons")
+            yield Static("", id="lesson-info")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.rebuild()
+        self.query_one(Tree).focus()
+
+    def on_screen_resume(self) -> None:
+        self.rebuild()  # done marks may have changed in the lesson we came back from
+
+    @property
+    def lang(self) -> str:
+        return self.app.lang
+
+    def update_language(self, lang: str) -> None:
+        self.query_one("#search", Input).placeholder = t("search", lang)
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        tree = self.query_one(Tree)
+        query = self.query_one("#search", Input).value.strip().lower()
+        curriculum = self.app.curriculum
+        tree.clear()
+        tree.show_root = False
+        self.query_one("#browser-title", Static).update(
+            Text.assemble(("nntui", "bold"), "  ", (t("open_hint", self.lang), "dim"))
+        )
+        first = None
+        for chapter in curriculum.chapters:
+            lessons = [lesson for lesson in curriculum.in_chapter(chapter.id) if self._matches(lesson, query)]
+            if not lessons:
+                continue
+            branch = tree.root.add(Text(chapter.title.get(self.lang), style="bold"), expand=True)
+            for lesson in lessons:
+                node = branch.add_leaf(self._label(lesson), data=lesson)
+                first = first or node
+        unplaced = [lesson for lesson in curriculum.lessons if lesson.broken and not lesson.chapter]
+        if unplaced and any(self._matches(lesson, query) for lesson in unplaced):
+            branch = tree.root.add(Text("?", style="bold red"), expand=True)
+            for lesson in unplaced:
+                if self._matches(lesson, query):
+                    node = branch.add_leaf(self._label(lesson), data=lesson)
+                    first = first or node
+        if first is None:
+            self.query_one("#lesson-info", Static).update(t("no_lessons", self.lang))
+        else:
+            self.call_after_refresh(tree.move_cursor, first)  # lines exist only after a refresh
+            self._describe(first.data)
+
+    def _matches(self, lesson: Lesson | BrokenLesson, query: str) -> bool:
+        if not query:
+            return True
+        haystack = " ".join([lesson.id, lesson.title.en, lesson.title.zh, lesson.summary.en, lesson.summary.zh])
+        return query in haystack.lower()
+
+    def _label(self, lesson: Lesson | BrokenLesson) -> Text:
+        if lesson.broken:
+            return Text.assemble(("✗ ", "bold red"), lesson.id, (f"  {t('broken', self.lang)}", "red"))
+        steps = [step.id for step in lesson.steps]
+        done = self.app.progress.lesson_done(lesson.id, steps)
+        mark = ("✓ ", "bold green") if done else ("  ", "")
+        return Text.assemble(mark, lesson.title.get(self.lang))
+
+    def _describe(self, lesson: Lesson | BrokenLesson | None) -> None:
+        info = self.query_one("#lesson-info", Static)
+        if lesson is None:
+            info.update("")
+        elif lesson.broken:
+            info.update(Text.assemble((f"{lesson.id}\n\n", "bold red"), lesson.error))
+        else:
+            done = self.app.progress.steps_done(lesson.id)
+            ticked = sum(step.id in done for step in lesson.steps)
+            info.update(
+                Text.assemble(
+                    (lesson.title.get(self.lang) + "\n\n", "bold"),
+                    lesson.summary.get(self.lang) + "\n\n",
+                    (f"{t('experiment', self.lang)}: {lesson.experiment} · ", "dim"),
+                    (f"{ticked}/{len(lesson.steps)} {t('done', self.lang)}", "dim"),
+                )
+            )
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
+        if event.node.data is not None:
+            self._describe(event.node.data)
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
+        lesson = event.node.data
+        if lesson is not None:
+            self.app.open_lesson(lesson.id)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.rebuild()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(Tree).focus()
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.value:
+            search.value = ""
+        self.query_one(Tree).focus()

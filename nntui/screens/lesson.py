@@ -1,0 +1,193 @@
+"""A lesson: the guide on the left, live widgets on the right, the status line below."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Markdown, Static
+
+from nntui.curriculum.model import Lesson, Step
+from nntui.events import Event
+from nntui.i18n import t
+from nntui.runtime.commands import Pause, Resume, SetParam, Start, StepOnce, Stop
+from nntui.runtime.history import History
+from nntui.screens.panels import PANELS
+from nntui.widgets.controls import ControlsPanel
+from nntui.widgets.status import StatusLine
+
+CHART_INTERVAL_S = 0.2  # charts redraw at most 5 times a second: keys and SSH bandwidth first
+STATUS_METRICS = ("train_loss", "test_accuracy")
+
+
+class LessonScreen(Screen):
+    BINDINGS = [
+        Binding("space", "toggle_pause", "pause"),
+        Binding("full_stop", "step_once", "step"),
+        Binding("r", "restart", "restart"),
+        Binding("n", "page(1)", "page", key_display="n/p"),
+        Binding("p", "page(-1)", "prev page", show=False),
+        Binding("q,escape", "leave", "back"),
+    ]
+
+    def __init__(self, lesson: Lesson) -> None:
+        super().__init__()
+        self.lesson = lesson
+        self.lesson_id = lesson.id
+        self.history = History()
+        self.page = 0
+        self._eligible_from_run = 1  # runs numbered from this one count for the open step's check
+        self._dirty: set[str] = set()
+        self._last_chart_draw = 0.0
+
+    # ---- layout -------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static(id="lesson-header")
+        with Vertical(id="guide-column"):
+            with VerticalScroll(id="guide-scroll"):
+                yield Markdown(id="guide")
+            yield Static(id="controls-title")
+            yield ControlsPanel(self.lesson.controls, self.lesson.params, self.app.lang, id="controls")
+        with Vertical(id="live-column"):
+            for name in self.lesson.layout:
+                yield PANELS[name].build().set_class(True, "live-panel")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.widgets = dict(zip(self.lesson.layout, self.query(".live-panel")))
+        self.query_one(ControlsPanel).focus()
+        self.show_page()
+        self._start(label="intro")
+        self.set_interval(CHART_INTERVAL_S, self._redraw_charts)
+
+    # ---- events from the trainer ---------------------------------------------------------
+    def apply_events(self, events: list[Event]) -> None:
+        changed = self.history.apply(events)
+        self._dirty |= changed
+        if "error" in changed:
+            self.notify(self.history.errors[-1].message, severity="error", timeout=10)
+        if changed & {"images", "curves", "runs"}:
+            self._redraw_charts(force=True)
+        self._show_status()
+        self._check_step()
+
+    def _redraw_charts(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not self._dirty or (not force and now - self._last_chart_draw < CHART_INTERVAL_S):
+            return
+        for name, widget in self.widgets.items():
+            panel = PANELS[name]
+            if self._dirty & panel.feeds_on:
+                panel.update(widget, self.history)
+        self._dirty.clear()
+        self._last_chart_draw = now
+
+    def _show_status(self) -> None:
+        status = self.history.status
+        run = self.history.current
+        metrics = {name: run.latest[name] for name in STATUS_METRICS if run and name in run.latest}
+        step = max(status.step, run.step if run else 0)
+        self.query_one(StatusLine).show(
+            status.state,
+            t(status.state, self.app.lang) if status.state in ("running", "paused", "finished", "diverged",
+                                                                "error", "ready", "starting") else status.state,
+            step,
+            status.steps_per_s,
+            metrics,
+            self.app.device,
+            self.app.seed,
+            status.message,
+        )
+
+    def _check_step(self) -> None:
+        step = self.current_step
+        run = self.history.current
+        if step is None or step.check is None or run is None or run.number < self._eligible_from_run:
+            return
+        if step.id in self.app.progress.steps_done(self.lesson.id):
+            return
+        if step.check.holds(run.observed()):
+            self.app.progress.mark(self.lesson.id, step.id)
+            self.notify(f"✓ {t('step_done', self.app.lang)}: {step.title.get(self.app.lang)}", timeout=6)
+            self._show_header()
+
+    # ---- the guide --------------------------------------------------------------------------
+    @property
+    def current_step(self) -> Step | None:
+        return None if self.page == 0 else self.lesson.pages[self.page]
+
+    def show_page(self) -> None:
+        page = self.lesson.pages[self.page]
+        lang = self.app.lang
+        self.query_one("#guide", Markdown).update(f"## {page.title.get(lang)}\n\n{page.body.get(lang)}")
+        self.query_one("#guide-scroll").scroll_home(animate=False)
+        self.query_one("#controls-title", Static).update(Text(t("controls", lang), style="bold"))
+        self._show_header()
+
+    def _show_header(self) -> None:
+        lang = self.app.lang
+        done = self.app.progress.steps_done(self.lesson.id)
+        marks = "".join("✓" if step.id in done else "·" for step in self.lesson.steps)
+        where = t("intro", lang) if self.page == 0 else f"{t('step', lang)} {self.page}/{len(self.lesson.steps)}"
+        self.query_one("#lesson-header", Static).update(
+            Text.assemble((self.lesson.title.get(lang), "bold"), f"   {where}   ", (marks, "green"))
+        )
+
+    def update_language(self, lang: str) -> None:
+        controls = self.query_one(ControlsPanel)
+        controls.lang = lang
+        controls.refresh()
+        self.show_page()
+        self._show_status()
+
+    def action_page(self, delta: int) -> None:
+        page = max(0, min(len(self.lesson.pages) - 1, self.page + delta))
+        if page == self.page:
+            return
+        self.page = page
+        step = self.current_step
+        if step is not None and step.set:
+            self.query_one(ControlsPanel).set_values(step.set)
+            self._eligible_from_run = (self.history.current.number if self.history.current else 0) + 1
+            self.notify(t("press_r", self.app.lang), timeout=4)
+        else:
+            self._eligible_from_run = self.history.current.number if self.history.current else 1
+        self.show_page()
+
+    # ---- controlling the run ---------------------------------------------------------------
+    def _start(self, label: str) -> None:
+        controls = self.query_one(ControlsPanel)
+        params = {**self.lesson.params, **controls.values}
+        self.app.trainer.send(Start(self.lesson.experiment, params, self.app.seed, self.app.device, label=label))
+        controls.mark_applied()
+
+    def action_restart(self) -> None:
+        step = self.current_step
+        self._start(label=step.id if step else "intro")
+
+    def action_toggle_pause(self) -> None:
+        state = self.history.status.state
+        if state == "running":
+            self.app.trainer.send(Pause())
+        elif state == "paused":
+            self.app.trainer.send(Resume())
+        elif state in ("finished", "diverged", "error"):
+            self.notify(t("press_r", self.app.lang), timeout=3)
+
+    def action_step_once(self) -> None:
+        self.app.trainer.send(StepOnce())
+
+    def on_controls_panel_changed(self, message: ControlsPanel.Changed) -> None:
+        if message.control.apply == "live":
+            self.app.trainer.send(SetParam(message.control.param, message.value))
+        else:
+            self.notify(t("pending", self.app.lang), timeout=3)
+
+    def action_leave(self) -> None:
+        self.app.trainer.send(Stop())
+        self.app.pop_screen()

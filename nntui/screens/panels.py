@@ -1,0 +1,88 @@
+"""The live widgets a lesson's `layout` names, and how each is fed from the run history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from textual.widget import Widget
+
+from nntui.runtime.history import History, Run
+from nntui.widgets.chart import LineChart, Series
+from nntui.widgets.digits import DigitGrid
+
+# One colour per run, so overlaid runs stay apart; the current run is drawn bright.
+RUN_COLOURS = ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292")
+TEST_COLOUR = "#ffb74d"
+TARGET_COLOUR = "#9e9e9e"
+
+
+@dataclass(frozen=True)
+class Panel:
+    build: Callable[[], Widget]
+    update: Callable[[Widget, History], None]
+    feeds_on: frozenset[str]  # History change kinds that call for a redraw
+
+
+def _run_colour(run: Run) -> str:
+    return RUN_COLOURS[(run.number - 1) % len(RUN_COLOURS)]
+
+
+def _label(run: Run) -> str:
+    return run.label or f"run {run.number}"
+
+
+def _series(run: Run, metric: str, name: str, colour: str, dim: bool) -> Series | None:
+    data = run.series.get(metric)
+    if data is None or not len(data):
+        return None
+    return Series(name, data.x, data.y, colour, dim)
+
+
+def update_loss(chart: LineChart, history: History) -> None:
+    current = history.current
+    series = []
+    for run in history.runs[:-1]:
+        series.append(_series(run, "test_loss", f"{_label(run)} test", _run_colour(run), True))
+    if current is not None:
+        series.append(_series(current, "train_loss", "train", _run_colour(current), False))
+        series.append(_series(current, "test_loss", "test", TEST_COLOUR, False))
+    chart.set_series([s for s in series if s is not None])
+
+
+def update_accuracy(chart: LineChart, history: History) -> None:
+    series = []
+    for run in history.runs:
+        dim = run is not history.current
+        series.append(_series(run, "test_accuracy", _label(run), _run_colour(run), dim))
+    chart.set_series([s for s in series if s is not None])
+
+
+def update_digits(grid: DigitGrid, history: History) -> None:
+    run = history.current
+    event = run.images.get("digits") if run else None
+    if event is not None:
+        grid.show(event.images, event.captions, event.flagged)
+
+
+def update_fit(chart: LineChart, history: History) -> None:
+    run = history.current
+    curve = run.curves.get("fit") if run else None
+    if curve is None:
+        return
+    chart.set_series(
+        [
+            Series("target", curve.x, curve.series["target"], TARGET_COLOUR, False),
+            Series("model", curve.x, curve.series["model"], _run_colour(run), False),
+        ]
+    )
+
+
+PANELS: dict[str, Panel] = {
+    "loss": Panel(lambda: LineChart("loss", log_y=True), update_loss, frozenset({"metrics", "runs"})),
+    "accuracy": Panel(
+        lambda: LineChart("test accuracy", y_min=0.0, y_max=1.0), update_accuracy, frozenset({"metrics", "runs"})
+    ),
+    "digits": Panel(DigitGrid, update_digits, frozenset({"images", "runs"})),
+    "fit": Panel(lambda: LineChart("fit", x_label="x"), update_fit, frozenset({"curves", "runs"})),
+}

@@ -1,0 +1,126 @@
+"""The controls panel: one line per experiment parameter, changed from the keyboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from nntui.curriculum.model import Control
+
+
+class ControlsPanel(Widget, can_focus=True):
+    """up/down choose a control, left/right (or -/+) change it, enter flips a choice forward."""
+
+    DEFAULT_CSS = """
+    ControlsPanel { height: auto; padding: 0 1; text-wrap: nowrap; }
+    ControlsPanel:focus { background: $boost; }
+    """
+    BINDINGS = [
+        Binding("up,k", "move(-1)", "control", show=False),
+        Binding("down,j", "move(1)", "control", show=False),
+        Binding("left,minus,h", "nudge(-1)", "−", show=False),
+        Binding("right,plus,equals_sign,enter", "nudge(1)", "+", show=False),
+    ]
+
+    selected: reactive[int] = reactive(0)
+
+    class Changed(Message):
+        def __init__(self, control: Control, value: Any) -> None:
+            super().__init__()
+            self.control = control
+            self.value = value
+
+    def __init__(self, controls: tuple[Control, ...], values: dict[str, Any], lang: str = "en", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.controls = controls
+        self.values = {c.param: values[c.param] for c in controls}
+        self.applied = dict(self.values)  # what the running model was started with
+        self.lang = lang
+
+    def set_values(self, values: dict[str, Any]) -> None:
+        """Put values in (a guide step's `set`), without telling the model yet."""
+        for name, value in values.items():
+            if name in self.values:
+                self.values[name] = value
+        self.refresh(layout=True)
+
+    def mark_applied(self) -> None:
+        """The model now runs with the current values (after a restart)."""
+        self.applied = dict(self.values)
+        self.refresh()
+
+    @property
+    def pending(self) -> list[str]:
+        return [name for name, value in self.values.items() if value != self.applied[name]]
+
+    def action_move(self, delta: int) -> None:
+        if self.controls:
+            self.selected = (self.selected + delta) % len(self.controls)
+
+    def action_nudge(self, direction: int) -> None:
+        if not self.controls:
+            return
+        control = self.controls[self.selected]
+        value = control.nudge(self.values[control.param], direction)
+        if value == self.values[control.param]:
+            return
+        self.values[control.param] = value
+        if control.apply == "live":
+            self.applied[control.param] = value
+        self.post_message(self.Changed(control, value))
+        self.refresh()
+
+    def watch_selected(self) -> None:
+        self.refresh()
+
+    def render(self) -> Text:
+        """One line per control: the label, cut to fit, then the value flush right."""
+        width = self.content_region.width or 40
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for index, control in enumerate(self.controls):
+            chosen = index == self.selected and self.has_focus
+            pending = self.values[control.param] != self.applied[control.param]
+            value = _show(self.values[control.param])
+            shown = f"◂ {value} ▸" if chosen else f"  {value}  "
+            label_width = max(1, width - 2 - len(shown) - 2)
+            label = control.label.get(self.lang)
+            label = label if _cells(label) <= label_width else _cut(label, label_width - 1) + "…"
+            line = Text("▸ " if index == self.selected else "  ", style="bold" if chosen else "")
+            line.append(label, style="bold" if chosen else "")
+            line.append(" " * max(1, width - 2 - _cells(label) - len(shown) - 2))
+            line.append(shown, style="reverse" if chosen else "")
+            line.append(" *" if pending else "  ", style="bold yellow")
+            if index:
+                text.append("\n")
+            text.append_text(line)
+        return text
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        return max(1, len(self.controls))
+
+
+def _cells(text: str) -> int:
+    return Text(text).cell_len
+
+
+def _cut(text: str, cells: int) -> str:
+    """The longest prefix of text that fits in `cells` terminal cells (CJK counts two)."""
+    out = ""
+    for char in text:
+        if _cells(out + char) > cells:
+            break
+        out += char
+    return out
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)

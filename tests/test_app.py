@@ -1,0 +1,152 @@
+"""The app driven like a user would, with a fake trainer: no torch, deterministic events."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fakes import FakeTrainer
+from nntui.app import NntuiApp
+from nntui.curriculum.loader import load_curriculum
+from nntui.events import ImageGrid, Metrics, RunStarted, Status
+from nntui.runtime.commands import Pause, Resume, Start, StepOnce, Stop
+from nntui.screens.browser import BrowserScreen
+from nntui.screens.lesson import LessonScreen
+from nntui.widgets.status import StatusLine
+
+
+def ladder():
+    lesson = load_curriculum().find("mnist-ladder")
+    assert lesson is not None and not lesson.broken
+    return lesson
+
+
+def training_events(run: int = 1, label: str = "intro", steps: int = 400, accuracy: float = 0.91, params=None):
+    """A deterministic slice of an MNIST run: losses falling, one evaluation, a digit grid."""
+    rng = np.random.default_rng(run)
+    events = [RunStarted(run, "mnist-mlp", params or {}, 0, "cpu", label), Status("running", 0)]
+    for step in range(1, steps + 1):
+        events.append(Metrics(step, {"train_loss": float(2.3 * np.exp(-step / 120) + 0.1)}, epoch=step / 400))
+    events.append(Metrics(steps, {"test_loss": 0.3, "test_accuracy": accuracy}, epoch=steps / 400))
+    images = (rng.random((24, 28, 28)) > 0.7).astype(np.uint8) * 255
+    captions = [str(i % 10) for i in range(24)]
+    events.append(ImageGrid(steps, "digits", images, captions, [i % 7 == 0 for i in range(24)]))
+    events.append(Status("running", steps, 812.0))
+    return events
+
+
+async def test_browser_open_lesson_pause_step_restart_language_back():
+    trainer = FakeTrainer()
+    app = NntuiApp(trainer)
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert isinstance(app.screen, BrowserScreen)
+        await pilot.press("slash", *"ladder", "enter", "enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, LessonScreen) and screen.lesson.id == "mnist-ladder"
+        start = trainer.sent[-1]
+        assert isinstance(start, Start) and start.experiment == "mnist-mlp" and start.label == "intro"
+        assert start.params == ladder().params
+
+        trainer.push(*training_events())
+        await pilot.pause(0.15)
+        status = str(app.screen.query_one(StatusLine).render())
+        assert "running" in status and "step 400" in status and "812/s" in status
+
+        await pilot.press("space")
+        assert isinstance(trainer.sent[-1], Pause)
+        trainer.push(Status("paused", 400))
+        await pilot.pause(0.1)
+        await pilot.press("full_stop")
+        assert isinstance(trainer.sent[-1], StepOnce)
+        await pilot.press("space")
+        assert isinstance(trainer.sent[-1], Resume)
+
+        await pilot.press("n")  # rung 1: the step's settings go into the controls
+        first = ladder().steps[0]
+        await pilot.press("r")
+        restart = trainer.sent[-1]
+        assert isinstance(restart, Start) and restart.label == first.id
+        for name, value in first.set.items():
+            assert restart.params[name] == value
+
+        await pilot.press("l")
+        header = str(app.screen.query_one("#lesson-header").render())
+        assert ladder().title.zh in header
+        await pilot.press("l")
+
+        await pilot.press("escape")
+        assert isinstance(trainer.sent[-1], Stop)
+        assert isinstance(app.screen, BrowserScreen)
+
+
+async def test_a_step_ticks_off_when_its_check_holds_on_a_run_started_for_it():
+    lesson = ladder()
+    first = lesson.steps[0]
+    assert first.check is not None
+    trainer = FakeTrainer()
+    app = NntuiApp(trainer, lesson="mnist-ladder")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        # a run that was going before the step opened does not count
+        trainer.push(*training_events(run=1, label="intro", steps=4000, accuracy=0.99))
+        await pilot.pause(0.15)
+        assert first.id not in app.progress.steps_done("mnist-ladder")
+        await pilot.press("r")
+        trainer.push(*training_events(run=2, label=first.id, steps=4000, accuracy=0.99))
+        await pilot.pause(0.15)
+        assert first.id in app.progress.steps_done("mnist-ladder")
+        assert "✓" in str(app.screen.query_one("#lesson-header").render())
+
+
+async def test_live_control_change_is_sent_at_once_restart_only_waits_for_r():
+    trainer = FakeTrainer()
+    app = NntuiApp(trainer, lesson="mnist-ladder")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        panel = app.screen.query_one("#controls")
+        names = [c.param for c in panel.controls]
+        panel.selected = names.index("lr")
+        await pilot.press("right")
+        sent = trainer.sent[-1]
+        assert type(sent).__name__ == "SetParam" and sent.name == "lr" and sent.value > ladder().params["lr"]
+        panel.selected = names.index("hidden")
+        count = len(trainer.sent)
+        await pilot.press("right")
+        assert len(trainer.sent) == count and panel.pending == ["hidden"]
+        await pilot.press("r")
+        assert trainer.sent[-1].params["hidden"] > ladder().params["hidden"] and not panel.pending
+
+
+async def test_diverged_and_error_are_shown_not_fatal():
+    trainer = FakeTrainer()
+    app = NntuiApp(trainer, lesson="mnist-ladder")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        trainer.push(RunStarted(1, "mnist-mlp", {}, 0, "cpu"), Metrics(812, {"train_loss": float("nan")}))
+        trainer.push(Status("diverged", 812, 0.0, "diverged at step 812: train_loss is nan; lower the learning rate and press r"))
+        await pilot.pause(0.15)
+        status = str(app.screen.query_one(StatusLine).render())
+        assert "diverged" in status and "lower the learning rate" in status
+        await pilot.press("space")  # nothing to resume: a hint, no command
+        assert not isinstance(trainer.sent[-1], (Pause, Resume))
+
+
+async def test_broken_lesson_shows_in_browser_and_never_opens(tmp_path):
+    import shutil
+    from nntui.curriculum.loader import shipped_lessons
+
+    for entry in shipped_lessons().iterdir():
+        if entry.name.endswith((".md", ".toml")):
+            (tmp_path / entry.name).write_text(entry.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "oops.md").write_text('+++\nid = "oops"\nchapter = "basics"\n', encoding="utf-8")
+    curriculum = load_curriculum(tmp_path)
+    trainer = FakeTrainer()
+    app = NntuiApp(trainer, curriculum=curriculum)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("slash", *"oops", "enter")
+        info = str(app.screen.query_one("#lesson-info").render())
+        assert "oops.md" in info
+        await pilot.press("enter")
+        assert isinstance(app.screen, BrowserScreen) and not trainer.sent

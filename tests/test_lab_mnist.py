@@ -1,0 +1,210 @@
+"""MnistMLP: Nielsen's ladder on MNIST-5k, checked on short seeded trainings."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from nntui.events import ImageGrid, Metrics
+from nntui.lab import catalog
+from nntui.lab.data import load_mnist, mnist_arrays
+from nntui.lab.mnist_mlp import N_TRAIN, MnistMLP
+
+# Short trainings: 30 hidden units, batch 10, 300 steps (3/4 of an epoch).
+SMALL = {"hidden": 30, "batch": 10, "epochs": 1, "eval_every": 100}
+BASELINE = {**SMALL, "activation": "sigmoid", "cost": "quadratic", "init": "standard",
+            "l2": 0.0, "optimizer": "sgd", "lr": 3.0}
+IMPROVED = {**BASELINE, "cost": "cross-entropy", "init": "scaled", "l2": 5.0, "lr": 0.5}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def train(exp: MnistMLP, steps: int) -> list:
+    events = []
+    for _ in range(steps):
+        events += exp.step()
+    return events
+
+
+def metric_series(events: list, name: str) -> list[float]:
+    return [e.values[name] for e in events if isinstance(e, Metrics) and name in e.values]
+
+
+def test_data_is_scaled_flat_and_complete():
+    data = load_mnist("cpu")
+    assert data.train_x.shape == (4000, 784) and data.test_x.shape == (1000, 784)
+    assert data.train_x.dtype == torch.float32
+    assert 0.0 == data.train_x.min().item() and data.train_x.max().item() == 1.0
+    raw = mnist_arrays()["train_images"]
+    assert torch.equal(data.train_x[7], torch.from_numpy(raw[7].reshape(-1) / 255.0).float())
+    assert torch.bincount(data.test_y).tolist() == [100] * 10
+    assert load_mnist("cpu") is data  # cached
+
+
+def test_ladder_cross_entropy_l2_scaled_init_beats_the_quadratic_baseline():
+    base = MnistMLP(BASELINE, seed=0)
+    better = MnistMLP(IMPROVED, seed=0)
+    train(base, 300)
+    train(better, 300)
+    base_acc = base.summary()["test_accuracy"]
+    better_acc = better.summary()["test_accuracy"]
+    # Measured: about 0.55 vs 0.86; the quadratic cost with N(0,1) weights learns slowly.
+    assert better_acc > 0.8
+    assert better_acc > base_acc + 0.1
+
+
+def test_nielsen_l2_update_shrinks_weights_not_biases():
+    eta, lam = 0.5, 5.0
+    exp = MnistMLP({**IMPROVED, "lr": eta, "l2": lam}, seed=0)
+    before = copy.deepcopy(exp.model)
+    exp.step()
+    # Redo the same step by hand on the copy: the first batch of the epoch's shuffle.
+    order = torch.randperm(N_TRAIN, generator=torch.Generator().manual_seed(0))[:10]
+    x, y = exp.train_x[order], exp.train_y[order]
+    loss = torch.nn.functional.cross_entropy(before(x), y)
+    loss.backward()
+    for (name, w0), w1 in zip(before.named_parameters(), exp.model.parameters()):
+        shrink = 1 - eta * lam / N_TRAIN if name.endswith("weight") else 1.0
+        expected = shrink * w0.detach() - eta * w0.grad
+        torch.testing.assert_close(w1.detach(), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_quadratic_cost_is_half_squared_error_of_sigmoid_outputs():
+    exp = MnistMLP(BASELINE, seed=0)
+    z = exp.model(exp.test_x[:5]).detach().numpy().astype(np.float64)
+    y = np.eye(10)[exp.test_y[:5].numpy()]
+    expected = np.mean(0.5 * np.sum((1 / (1 + np.exp(-z)) - y) ** 2, axis=1))
+    got = exp.cost(exp.model(exp.test_x[:5]), exp.test_y[:5], exp.test_one_hot[:5]).item()
+    assert got == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("activation,cost,init", [
+    ("sigmoid", "quadratic", "standard"),
+    ("tanh", "cross-entropy", "scaled"),
+    ("relu", "cross-entropy", "standard"),
+])
+def test_gradients_are_finite(activation, cost, init):
+    exp = MnistMLP({**SMALL, "activation": activation, "cost": cost, "init": init,
+                    "lr": 0.1, "dropout": 0.3}, seed=1)
+    train(exp, 20)
+    grads = [p.grad for p in exp.model.parameters()]
+    assert len(grads) == 4
+    for g in grads:
+        assert g is not None and torch.isfinite(g).all()
+        assert g.abs().sum() > 0
+
+
+def test_standard_init_is_n01_and_scaled_init_divides_by_sqrt_n_in():
+    std = MnistMLP({**SMALL, "hidden": 200, "init": "standard"}, seed=0).model
+    scaled = MnistMLP({**SMALL, "hidden": 200, "init": "scaled"}, seed=0).model
+    assert std.hidden.weight.std().item() == pytest.approx(1.0, rel=0.02)
+    assert scaled.hidden.weight.std().item() == pytest.approx(1 / math.sqrt(784), rel=0.02)
+    assert scaled.out.weight.std().item() == pytest.approx(1 / math.sqrt(200), rel=0.1)
+    assert scaled.hidden.bias.std().item() == pytest.approx(1.0, rel=0.2)
+
+
+def test_live_params_reach_the_optimiser_and_model():
+    exp = MnistMLP({**SMALL, "optimizer": "momentum"}, seed=0)
+    exp.step()
+    exp.set_param("lr", 0.07)
+    assert [g["lr"] for g in exp.optimizer.param_groups] == [0.07, 0.07]
+    exp.set_param("momentum", 0.8)
+    assert [g["momentum"] for g in exp.optimizer.param_groups] == [0.8, 0.8]
+    exp.set_param("l2", 2.0)
+    assert exp.optimizer.param_groups[0]["weight_decay"] == pytest.approx(2.0 / N_TRAIN)
+    assert exp.optimizer.param_groups[1]["weight_decay"] == 0.0  # biases: no L2
+    exp.set_param("dropout", 0.5)
+    assert exp.model.dropout.p == 0.5
+    exp.step()  # still trains after the changes
+
+
+def test_restart_only_param_raises():
+    exp = MnistMLP(SMALL, seed=0)
+    for name, value in [("hidden", 50), ("cost", "quadratic"), ("batch", 20)]:
+        with pytest.raises(ValueError, match="restart"):
+            exp.set_param(name, value)
+    assert exp.model.hidden.out_features == 30
+
+
+def test_step_zero_shows_24_digits_flagged_where_wrong():
+    exp = MnistMLP(SMALL, seed=3)
+    with torch.no_grad():
+        predicted = exp.model(exp.test_x).argmax(1).numpy()  # the untrained net
+    events = exp.step()
+    grids = [e for e in events if isinstance(e, ImageGrid)]
+    assert len(grids) == 1 and grids[0].step == 0
+    assert metric_series(events, "test_accuracy") and events[0].step == 0
+    grid = grids[0]
+    assert grid.images.shape == (24, 28, 28) and grid.images.dtype == np.uint8
+    # find each shown digit in the test set by its pixels, to know its index and label
+    raw = mnist_arrays()
+    flat = raw["test_images"].reshape(1000, -1)
+    index = [int(np.flatnonzero((flat == img.reshape(-1)).all(1))[0]) for img in grid.images]
+    labels = raw["test_labels"][index]
+    assert set(labels.tolist()) == set(range(10))  # every digit is shown
+    assert grid.captions == [str(d) for d in predicted[index]]
+    assert grid.flagged == [bool(p != t) for p, t in zip(predicted[index], labels)]
+    assert any(grid.flagged)  # an untrained net gets most wrong: the check is not vacuous
+
+
+def test_evaluations_at_every_eval_every_and_the_last_step():
+    exp = MnistMLP({**SMALL, "batch": 100, "epochs": 2, "eval_every": 30}, seed=0)
+    assert exp.total_steps == 80
+    events = train(exp, 80)
+    assert exp.done
+    eval_steps = [e.step for e in events if isinstance(e, Metrics) and "test_accuracy" in e.values]
+    assert eval_steps == [0, 30, 60, 80]
+    train_steps = [e.step for e in events if isinstance(e, Metrics) and "train_loss" in e.values]
+    assert train_steps == list(range(1, 81))
+    last = [e for e in events if isinstance(e, Metrics)][-1]
+    assert last.epoch == 2.0 and set(last.values) == {"test_loss", "test_accuracy", "train_accuracy"}
+    summary = exp.summary()
+    assert summary["steps"] == 80 and summary["epochs"] == 2.0
+    assert summary["test_accuracy"] == last.values["test_accuracy"]
+
+
+def test_huge_learning_rate_diverges_without_raising():
+    # lr 100 is the catalog's maximum; with relu and N(0,1) weights the loss reaches ~1e10
+    # within a few steps (cross-entropy is computed stably, so it need not become nan).
+    params = {**SMALL, "activation": "relu", "cost": "cross-entropy", "init": "standard",
+              "optimizer": "sgd", "lr": 100.0}
+    exp = MnistMLP(params, seed=0)
+    events = train(exp, 30)
+    losses = metric_series(events, "train_loss")
+    assert len(losses) == 30
+    assert any(not math.isfinite(v) or v > 1e6 for v in losses)
+    summary = exp.summary()  # still answers
+    assert summary["test_accuracy"] <= 0.2
+
+
+def test_same_seed_same_losses_other_seed_other_losses():
+    params = {**SMALL, "dropout": 0.2}
+    a = metric_series(train(MnistMLP(params, seed=5), 50), "train_loss")
+    b = metric_series(train(MnistMLP(params, seed=5), 50), "train_loss")
+    c = metric_series(train(MnistMLP(params, seed=6), 50), "train_loss")
+    assert a == b
+    assert a != c
+
+
+def test_catalog_defaults_are_the_top_rung():
+    d = catalog.MNIST_MLP.defaults()
+    assert (d["cost"], d["init"], d["optimizer"], d["hidden"]) == ("cross-entropy", "scaled", "momentum", 100)
+    assert d["l2"] == 5.0
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_cuda_matches_the_experiment_shape():
+    exp = MnistMLP(SMALL, seed=0, device="cuda")
+    events = train(exp, 10)
+    assert exp.model.hidden.weight.device.type == "cuda"
+    assert all(math.isfinite(v) for v in metric_series(events, "train_loss"))

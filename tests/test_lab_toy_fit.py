@@ -1,0 +1,108 @@
+"""ToyFit: a tiny net fitting a 1-D function; "linear" collapses to the best straight line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from nntui.events import Curve, Metrics
+from nntui.lab import catalog
+from nntui.lab.toy_fit import ToyFit
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def run(exp: ToyFit, steps: int | None = None) -> list:
+    events = []
+    for _ in range(steps if steps is not None else exp.total_steps):
+        events += exp.step()
+    return events
+
+
+def losses(events: list) -> list[float]:
+    return [e.values["train_loss"] for e in events if isinstance(e, Metrics)]
+
+
+def best_line_mse(points: int) -> float:
+    """The least-squares line through sin(x) on the training points: what any linear net can reach."""
+    x = np.linspace(-3.0, 3.0, points)
+    design = np.stack([x, np.ones_like(x)], axis=1)
+    coef, *_ = np.linalg.lstsq(design, np.sin(x), rcond=None)
+    return float(np.mean((design @ coef - np.sin(x)) ** 2))
+
+
+def test_tanh_fits_sine_but_a_deep_linear_net_only_finds_the_best_line():
+    points = catalog.TOY_FIT.defaults()["points"]
+    line = best_line_mse(points)
+    assert line > 0.1  # sin on [-3, 3] is far from any line
+
+    tanh = ToyFit({"steps": 1000}, seed=0)  # defaults: sine, tanh, 1 layer of 8
+    run(tanh)
+    linear = ToyFit({"steps": 1000, "activation": "linear", "layers": 3}, seed=0)
+    run(linear)
+
+    tanh_loss, linear_loss = tanh.summary()["train_loss"], linear.summary()["train_loss"]
+    # Measured: tanh 1e-5 at 1000 steps; linear 0.1748 = the least-squares line's MSE.
+    assert tanh_loss < 1e-3
+    assert linear_loss == pytest.approx(line, rel=0.01)
+    assert linear_loss >= line * (1 - 1e-4)  # no linear net can beat the best line
+
+
+def test_curves_at_step_zero_every_ten_steps_and_the_last():
+    exp = ToyFit({"steps": 25}, seed=0)
+    events = run(exp)
+    assert exp.done and exp.total_steps == 25
+    curves = [e for e in events if isinstance(e, Curve)]
+    assert [c.step for c in curves] == [0, 10, 20, 25]
+    assert [e.step for e in events if isinstance(e, Metrics)] == list(range(1, 26))
+    c = curves[-1]
+    assert c.name == "fit" and c.x.dtype == np.float32 and len(c.x) == 128
+    assert c.x[0] == -3.0 and c.x[-1] == 3.0
+    np.testing.assert_allclose(c.series["target"], np.sin(c.x), atol=1e-6)
+    with torch.no_grad():
+        model = exp.model(torch.from_numpy(c.x).unsqueeze(1)).squeeze(1).numpy()
+    np.testing.assert_allclose(c.series["model"], model, atol=1e-6)
+    assert not np.allclose(curves[0].series["model"], c.series["model"])  # it learnt something
+
+
+@pytest.mark.parametrize("target,expected", [
+    ("step", lambda x: (x > 0).astype(np.float32)),
+    ("abs", np.abs),
+    ("square", np.square),
+    ("line", lambda x: 0.5 * x + 0.5),
+])
+def test_targets(target, expected):
+    curve = ToyFit({"target": target, "steps": 1}, seed=0).step()[0]
+    np.testing.assert_allclose(curve.series["target"], expected(curve.x), atol=1e-6)
+
+
+def test_linear_activation_has_no_nonlinearity_anywhere():
+    exp = ToyFit({"activation": "linear", "layers": 3}, seed=0)
+    kinds = {type(m).__name__ for m in exp.model.modules()} - {"Sequential"}
+    assert kinds == {"Linear"}
+    assert sum(isinstance(m, torch.nn.Linear) for m in exp.model.modules()) == 4
+
+
+def test_same_seed_same_losses_other_seed_other_losses():
+    a = losses(run(ToyFit({"steps": 50}, seed=1)))
+    b = losses(run(ToyFit({"steps": 50}, seed=1)))
+    c = losses(run(ToyFit({"steps": 50}, seed=2)))
+    assert a == b and a != c
+
+
+def test_live_lr_and_restart_only_params():
+    exp = ToyFit({}, seed=0)
+    exp.step()
+    exp.set_param("lr", 0.123)
+    assert exp.optimizer.param_groups[0]["lr"] == 0.123
+    with pytest.raises(ValueError, match="restart"):
+        exp.set_param("hidden", 16)
+    with pytest.raises(ValueError):
+        exp.set_param("lr", 5.0)  # outside the range

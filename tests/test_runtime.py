@@ -1,0 +1,185 @@
+"""The runtime: the driver's state machine in-process, and the real trainer process."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from nntui.events import Error, Metrics, RunStarted, Status, coalesce, ImageGrid
+from nntui.lab import catalog
+from nntui.runtime.commands import Pause, Resume, SetParam, Start, StepOnce, Stop
+from nntui.runtime.driver import Driver
+
+import fakes
+
+
+@pytest.fixture
+def driver(monkeypatch):
+    monkeypatch.setitem(catalog.EXPERIMENTS, "fake", fakes.SPEC)
+    return Driver()
+
+
+def states(events):
+    return [e.state for e in events if isinstance(e, Status)]
+
+
+def test_start_runs_until_done(driver):
+    driver.handle(Start("fake", {"steps": 5}))
+    assert driver.state == "running"
+    while driver.tick():
+        pass
+    events = driver.take()
+    assert isinstance(events[0], RunStarted) and events[0].run == 1
+    assert [e.step for e in events if isinstance(e, Metrics)] == [1, 2, 3, 4, 5]
+    assert driver.state == "finished" and states(events)[-1] == "finished"
+
+
+def test_pause_step_resume(driver):
+    driver.handle(Start("fake", {"steps": 100}, paused=True))
+    assert driver.state == "paused" and driver.step == 1  # step 0's report came with one step
+    assert not driver.tick()
+    driver.handle(StepOnce())
+    assert driver.step == 2 and driver.state == "paused"
+    driver.handle(Resume())
+    driver.tick()
+    driver.tick()
+    assert driver.step == 4
+    driver.handle(Pause())
+    assert not driver.tick() and driver.step == 4
+
+
+def test_restart_is_a_new_run_with_new_params(driver):
+    driver.handle(Start("fake", {"steps": 100}))
+    driver.tick()
+    driver.handle(Start("fake", {"steps": 3, "lr": 1.0}, label="second"))
+    events = driver.take()
+    started = [e for e in events if isinstance(e, RunStarted)]
+    assert [(e.run, e.label) for e in started] == [(1, ""), (2, "second")]
+    assert started[1].params["lr"] == 1.0 and driver.step == 0
+
+
+def test_live_parameter_change_reaches_the_model(driver):
+    driver.handle(Start("fake", {"steps": 100, "lr": 1.0}))
+    driver.tick()
+    driver.handle(SetParam("lr", 5.0))
+    driver.tick()
+    losses = [e.values["train_loss"] for e in driver.take() if isinstance(e, Metrics)]
+    assert losses == [1.0, 2.5]  # lr / step: the second step used the new lr
+
+
+def test_restart_only_parameter_is_refused_with_an_error_event(driver):
+    driver.handle(Start("fake", {}))
+    driver.handle(SetParam("width", 8))
+    errors = [e for e in driver.take() if isinstance(e, Error)]
+    assert errors and "width" in errors[0].message and driver.state == "running"
+
+
+def test_nan_becomes_diverged_with_advice(driver):
+    driver.handle(Start("fake", {"steps": 100, "nan_at": 3}))
+    while driver.tick():
+        pass
+    status = [e for e in driver.take() if isinstance(e, Status)][-1]
+    assert status.state == "diverged" and status.step == 3
+    assert "train_loss is nan" in status.message and "learning rate" in status.message
+    driver.handle(Resume())
+    assert not driver.tick()  # a diverged run stays stopped until restarted
+
+
+def test_exception_becomes_error_event_and_driver_survives(driver):
+    driver.handle(Start("fake", {"steps": 100, "crash_at": 2}))
+    while driver.tick():
+        pass
+    events = driver.take()
+    error = next(e for e in events if isinstance(e, Error))
+    assert "RuntimeError: boom at step 2" in error.message and "Traceback" in error.traceback
+    assert driver.state == "error"
+    driver.handle(Start("fake", {"steps": 2}))
+    while driver.tick():
+        pass
+    assert driver.state == "finished"
+
+
+def test_bad_start_parameters_are_an_error_not_a_crash(driver):
+    driver.handle(Start("fake", {"steps": -1}))
+    assert driver.state == "error"
+    assert "steps" in next(e for e in driver.take() if isinstance(e, Error)).message
+    driver.handle(Stop())
+    assert driver.state == "ready"
+
+
+def test_coalesce_keeps_only_the_newest_heavy_event():
+    import numpy as np
+
+    grid = lambda step: ImageGrid(step, "digits", np.zeros((1, 2, 2), np.uint8), ["0"])
+    batch = [grid(1), Metrics(1, {"a": 1.0}), grid(2), Metrics(2, {"a": 2.0})]
+    kept = coalesce(batch)
+    assert [type(e).__name__ for e in kept] == ["Metrics", "ImageGrid", "Metrics"]
+    assert kept[1].step == 2
+
+
+# ---- the real trainer process -----------------------------------------------------------------
+
+
+def wait_for(trainer, predicate, timeout=30.0):
+    """Drain events until one satisfies predicate; return everything drained."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        batch = trainer.drain()
+        seen.extend(batch)
+        if any(predicate(e) for e in batch):
+            return seen
+        time.sleep(0.01)
+    raise AssertionError(f"timed out; last events: {seen[-5:]}")
+
+
+@pytest.fixture(scope="module")
+def trainer():
+    from nntui.runtime.client import Trainer
+
+    trainer = Trainer()
+    trainer.start()
+    wait_for(trainer, lambda e: isinstance(e, Status) and e.state == "ready", timeout=60)
+    yield trainer
+    trainer.close()
+    assert not trainer.alive
+
+
+def last_step(events):
+    steps = [e.step for e in events if isinstance(e, Metrics)]
+    return steps[-1] if steps else None
+
+
+def test_trainer_process_pause_step_restart(trainer):
+    params = {"steps": 100_000}
+    trainer.send(Start("toy-fit", params, paused=True))
+    events = wait_for(trainer, lambda e: isinstance(e, Status) and e.state == "paused")
+    assert any(isinstance(e, RunStarted) for e in events)
+    before = last_step(events)
+    trainer.send(StepOnce())
+    events = wait_for(trainer, lambda e: isinstance(e, Metrics))
+    assert last_step(events) == before + 1
+    trainer.send(Resume())
+    events = wait_for(trainer, lambda e: isinstance(e, Metrics) and e.step > before + 50)
+    trainer.send(Pause())
+    events = wait_for(trainer, lambda e: isinstance(e, Status) and e.state == "paused")
+    time.sleep(0.2)
+    paused_at = last_step(events + trainer.drain()) or 0
+    time.sleep(0.3)
+    assert last_step(trainer.drain()) is None  # nothing trains while paused
+    trainer.send(SetParam("lr", 0.001))
+    trainer.send(Start("toy-fit", params, paused=True, label="again"))
+    events = wait_for(trainer, lambda e: isinstance(e, RunStarted))
+    started = next(e for e in events if isinstance(e, RunStarted))
+    assert started.label == "again" and started.run == 2 and paused_at > before
+    assert not [e for e in events if isinstance(e, Error)]
+
+
+def test_trainer_process_reports_errors_and_stays_up(trainer):
+    trainer.send(Start("no-such-experiment"))
+    events = wait_for(trainer, lambda e: isinstance(e, Error))
+    assert "unknown experiment 'no-such-experiment'" in next(e for e in events if isinstance(e, Error)).message
+    trainer.send(Start("toy-fit", {"steps": 5}))
+    wait_for(trainer, lambda e: isinstance(e, Status) and e.state == "finished")
+    assert trainer.alive
