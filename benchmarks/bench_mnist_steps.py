@@ -6,9 +6,11 @@ Run by hand (pytest never runs this):
     .venv/bin/python benchmarks/bench_mnist_steps.py --ladder   # accuracy of each rung, 30 epochs
 
 Both use one torch thread, as the trainer process does. The bare loop trains the very same
-model, optimiser, cost and batching (a second MnistMLP's objects), with nothing else: no
-.item(), no evaluation, no events. The two alternate round by round so that load from other
-processes on the machine hits both alike; compare the medians.
+model, optimiser, cost and batching (another MnistMLP's objects), with nothing else: no
+.item(), no evaluation, no events. A third row runs step() with evaluation switched off, to
+split the cost of the per-step bookkeeping from that of evaluating every `eval_every` steps.
+The loops alternate round by round so that load from other processes on the machine hits
+them alike; compare the medians (wall clock, and this process's CPU time).
 """
 
 from __future__ import annotations
@@ -67,31 +69,45 @@ def experiment_loop(exp: MnistMLP, steps: int) -> None:
         torch.cuda.synchronize()
 
 
-def bench_steps(rounds: int, steps: int, device: str) -> None:
-    params = {"epochs": 1000}  # never done during the benchmark
-    mine, bare = MnistMLP(params, 0, device), MnistMLP(params, 0, device)
-    # warm-up: allocator, first-call costs
-    experiment_loop(mine, 200)
-    bare_loop(bare, 200)
-    rates: dict[str, list[float]] = {"MnistMLP.step()": [], "bare PyTorch loop": []}
+def bench_steps(rounds: int, steps: int, device: str, eval_every: int | None) -> None:
+    base = {"epochs": 1000}  # never done during the benchmark
+    if eval_every is not None:
+        base["eval_every"] = eval_every
+    mine = MnistMLP(base, 0, device)
+    no_eval = MnistMLP({**base, "eval_every": 100_000}, 0, device)  # step() minus evaluation
+    bare = MnistMLP(base, 0, device)
+    loops = {
+        "MnistMLP.step()": lambda r: experiment_loop(mine, steps),
+        "step(), no eval": lambda r: experiment_loop(no_eval, steps),
+        "bare PyTorch loop": lambda r: bare_loop(bare, steps, seed=r),
+    }
+    for run in loops.values():  # warm-up: allocator, first-call costs
+        run(0)
+    names = list(loops)
+    wall: dict[str, list[float]] = {n: [] for n in names}  # steps per wall-clock second
+    cpu: dict[str, list[float]] = {n: [] for n in names}  # steps per second of this process's CPU
     for r in range(rounds):
-        for name in (rates if r % 2 == 0 else reversed(list(rates))):
-            t = time.perf_counter()
-            if name == "bare PyTorch loop":
-                bare_loop(bare, steps, seed=r)
-            else:
-                experiment_loop(mine, steps)
-            rates[name].append(steps / (time.perf_counter() - t))
+        for name in names if r % 2 == 0 else names[::-1]:
+            t, c = time.perf_counter(), time.process_time()
+            loops[name](r)
+            wall[name].append(steps / (time.perf_counter() - t))
+            cpu[name].append(steps / (time.process_time() - c))
     p = mine.params
     print(f"MnistMLP top rung: hidden {p['hidden']} {p['activation']} {p['cost']} {p['init']} "
           f"l2 {p['l2']} {p['optimizer']} mu {p['momentum']} lr {p['lr']} batch {p['batch']}, "
-          f"eval every {p['eval_every']}; {rounds} rounds x {steps} steps, "
+          f"eval every {p['eval_every']} steps; {rounds} rounds x {steps} steps, "
           f"{torch.get_num_threads()} torch thread(s), device {device}")
-    print(f"{'loop':<20} {'median steps/s':>15} {'min':>8} {'max':>8}")
-    for name, r in rates.items():
-        print(f"{name:<20} {statistics.median(r):>15.0f} {min(r):>8.0f} {max(r):>8.0f}")
-    ratio = statistics.median(rates["MnistMLP.step()"]) / statistics.median(rates["bare PyTorch loop"])
-    print(f"ratio MnistMLP / bare: {ratio:.3f}")
+    bare_wall = statistics.median(wall[names[-1]])
+    print(f"{'loop':<20} {'median steps/s':>15} {'min':>7} {'max':>7} {'steps/CPU-s':>12} {'vs bare':>8}")
+    for name in names:
+        w = wall[name]
+        print(f"{name:<20} {statistics.median(w):>15.0f} {min(w):>7.0f} {max(w):>7.0f} "
+              f"{statistics.median(cpu[name]):>12.0f} {statistics.median(w) / bare_wall:>8.3f}")
+    for label, rates in (("wall", wall), ("CPU", cpu)):
+        ratio = statistics.median(rates[names[0]]) / statistics.median(rates[names[-1]])
+        paired = statistics.median(a / b for a, b in zip(rates[names[0]], rates[names[-1]]))
+        print(f"ratio MnistMLP.step() / bare ({label} time): {ratio:.3f} of the medians, "
+              f"{paired:.3f} median of the per-round ratios")
 
 
 def ladder(device: str, seeds: list[int]) -> None:
@@ -125,13 +141,14 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--eval-every", type=int, default=None, help="default: the catalog's")
     parser.add_argument("--seeds", default="0", help="comma-separated seeds for --ladder")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.ladder:
         ladder(args.device, [int(x) for x in args.seeds.split(",")])
     else:
-        bench_steps(args.rounds, args.steps, args.device)
+        bench_steps(args.rounds, args.steps, args.device, args.eval_every)
 
 
 if __name__ == "__main__":

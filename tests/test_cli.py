@@ -60,8 +60,9 @@ def test_headless_run_writes_json_lines_and_final_json(tmp_path):
     assert isinstance(events[0], RunStarted) and events[0].seed == 3
     losses = [e.values["train_loss"] for e in events if isinstance(e, Metrics) and "train_loss" in e.values]
     assert len(losses) == 300
-    assert final["metrics"]["train_loss"] == pytest.approx(losses[-1])
-    assert losses[-1] < losses[0]  # it really trained
+    assert losses[-1] < losses[0] / 2  # it really trained
+    # the summary re-measures the model after its last update: close to the last step's loss
+    assert final["metrics"]["train_loss"] == pytest.approx(losses[-1], rel=0.2)
     assert any(isinstance(e, Status) for e in events)
 
 

@@ -58,7 +58,7 @@ def test_ladder_cross_entropy_l2_scaled_init_beats_the_quadratic_baseline():
     train(better, 300)
     base_acc = base.summary()["test_accuracy"]
     better_acc = better.summary()["test_accuracy"]
-    # Measured: about 0.55 vs 0.86; the quadratic cost with N(0,1) weights learns slowly.
+    # Measured: about 0.49 vs 0.86 (seeds 0-4: 0.38-0.65 vs 0.84-0.90); the quadratic cost with N(0,1) weights learns slowly.
     assert better_acc > 0.8
     assert better_acc > base_acc + 0.1
 
@@ -96,12 +96,17 @@ def test_quadratic_cost_is_half_squared_error_of_sigmoid_outputs():
 def test_gradients_are_finite(activation, cost, init):
     exp = MnistMLP({**SMALL, "activation": activation, "cost": cost, "init": init,
                     "lr": 0.1, "dropout": 0.3}, seed=1)
-    train(exp, 20)
-    grads = [p.grad for p in exp.model.parameters()]
-    assert len(grads) == 4
-    for g in grads:
-        assert g is not None and torch.isfinite(g).all()
-        assert g.abs().sum() > 0
+    moved = [False] * 4
+    for _ in range(20):
+        exp.step()
+        grads = [p.grad for p in exp.model.parameters()]
+        assert len(grads) == 4
+        for i, g in enumerate(grads):
+            assert g is not None and torch.isfinite(g).all()
+            moved[i] |= bool(g.abs().sum() > 0)
+    # A batch the net already classifies with huge margins can give exactly zero gradients
+    # (softmax saturates in float32), so ask only that every parameter got some gradient.
+    assert all(moved)
 
 
 def test_standard_init_is_n01_and_scaled_init_divides_by_sqrt_n_in():

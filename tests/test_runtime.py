@@ -183,3 +183,32 @@ def test_trainer_process_reports_errors_and_stays_up(trainer):
     trainer.send(Start("toy-fit", {"steps": 5}))
     wait_for(trainer, lambda e: isinstance(e, Status) and e.state == "finished")
     assert trainer.alive
+
+
+def test_an_exploded_but_finite_loss_is_diverged_too(driver):
+    driver.handle(Start("fake", {"steps": 100, "lr": 5.0}))
+    driver.tick()
+    assert driver.state == "running"  # 5.0 is a large loss, not an exploded one
+    from nntui.runtime import driver as driver_module
+
+    driver.handle(Start("fake", {"steps": 100, "lr": 10.0}))
+    original = driver_module.EXPLODED_LOSS
+    driver_module.EXPLODED_LOSS = 9.0
+    try:
+        driver.tick()
+    finally:
+        driver_module.EXPLODED_LOSS = original
+    assert driver.state == "diverged"
+    assert "train_loss is 10" in [e for e in driver.take() if isinstance(e, Status)][-1].message
+
+
+def test_a_real_mnist_run_with_a_huge_learning_rate_is_called_diverged():
+    driver = Driver()
+    driver.handle(Start("mnist-mlp", {"lr": 100.0, "activation": "relu", "init": "standard", "hidden": 30,
+                                      "optimizer": "sgd"}))
+    for _ in range(300):
+        if not driver.tick():
+            break
+    assert driver.state == "diverged", driver.state
+    status = [e for e in driver.take() if isinstance(e, Status)][-1]
+    assert "lower the learning rate" in status.message and status.step < 300

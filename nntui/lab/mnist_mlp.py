@@ -11,7 +11,8 @@ The rungs (chapters 1 and 3 of "Neural Networks and Deep Learning"):
               (1 - eta * lambda / n), n = 4,000 training images
   dropout     p on the hidden layer (PyTorch's inverted dropout: the survivors are scaled by
               1/(1-p) while training, so nothing changes at test time)
-  optimizer   sgd, or momentum: v <- mu v + g, w <- w - eta v
+  optimizer   sgd, or momentum: v <- mu v + g, w <- w - eta v (g includes the L2 term, so
+              with mu 0.9 both act roughly like plain SGD with eta ten times larger)
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ def make_optimizer(model: MLP, params: dict[str, Any]) -> torch.optim.SGD:
         ],
         lr=params["lr"],
         momentum=params["momentum"] if params["optimizer"] == "momentum" else 0.0,
+        fused=True,  # the same update in one kernel: ~15% more steps/s for this small net on CPU
     )
 
 
@@ -118,6 +120,7 @@ class MnistMLP(Experiment):
         digits = pick_digits(test_labels, N_DIGITS)
         self.digit_index = torch.from_numpy(digits).to(self.device)
         self.digit_images = data.test_images_u8[digits]  # (24, 28, 28) uint8, a copy
+        self.digit_images.setflags(write=False)  # every ImageGrid event shares it
         self.digit_labels = test_labels[digits]
 
         self.last_train_loss = math.nan
@@ -201,7 +204,6 @@ class MnistMLP(Experiment):
 
     def apply_live(self, name: str) -> None:
         p = self.params
-        weights_group, biases_group = self.optimizer.param_groups
         if name == "lr":
             for group in self.optimizer.param_groups:
                 group["lr"] = p["lr"]
@@ -210,7 +212,7 @@ class MnistMLP(Experiment):
                 for group in self.optimizer.param_groups:
                     group["momentum"] = p["momentum"]
         elif name == "l2":
-            weights_group["weight_decay"] = p["l2"] / N_TRAIN
+            self.optimizer.param_groups[0]["weight_decay"] = p["l2"] / N_TRAIN  # weights only
         elif name == "dropout":
             self.model.dropout.p = p["dropout"]
 

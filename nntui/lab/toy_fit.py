@@ -61,7 +61,7 @@ class ToyFit(Experiment):
         self.grid_target = target(self.grid).squeeze(1).cpu().numpy().astype(np.float32)
 
         self.model = make_net(p["layers"], p["hidden"], p["activation"]).to(self.device)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=p["lr"])
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=p["lr"], fused=True)
         self.last_loss = float("nan")
 
     @property

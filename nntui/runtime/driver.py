@@ -18,6 +18,8 @@ from nntui.lab import catalog
 from nntui.runtime.commands import Command, Pause, Resume, SetParam, Shutdown, Start, Stop, StepOnce
 
 STATUS_EVERY_S = 0.25  # how often a running trainer reports steps/s
+# A numerically stable loss can explode without ever becoming nan; past this it has diverged.
+EXPLODED_LOSS = 1e6
 
 
 class Driver:
@@ -111,7 +113,7 @@ class Driver:
             name, value = bad
             self._set_state(
                 "diverged",
-                f"diverged at step {experiment.step_count}: {name} is {value}; "
+                f"diverged at step {experiment.step_count}: {name} is {value:.3g}; "
                 "lower the learning rate and press r",
             )
         elif experiment.done:
@@ -140,9 +142,10 @@ class Driver:
 
 
 def _first_non_finite(events: list[Event]) -> tuple[str, float] | None:
+    """The first metric that is nan or inf, or a loss that has exploded past EXPLODED_LOSS."""
     for event in events:
         if isinstance(event, Metrics):
             for name, value in event.values.items():
-                if not math.isfinite(value):
+                if not math.isfinite(value) or ("loss" in name and abs(value) > EXPLODED_LOSS):
                     return name, value
     return None

@@ -21,7 +21,7 @@ from nntui.widgets.controls import ControlsPanel
 from nntui.widgets.status import StatusLine
 
 CHART_INTERVAL_S = 0.2  # charts redraw at most 5 times a second: keys and SSH bandwidth first
-STATUS_METRICS = ("train_loss", "test_accuracy")
+STATUS_METRICS = {"train_loss": "loss", "test_accuracy": "acc"}  # metric: its short name
 
 
 class LessonScreen(Screen):
@@ -40,7 +40,7 @@ class LessonScreen(Screen):
         self.lesson_id = lesson.id
         self.history = History()
         self.page = 0
-        self._eligible_from_run = 1  # runs numbered from this one count for the open step's check
+        self.params = dict(lesson.params)  # what `r` trains: defaults, then the open step's `set`
         self._dirty: set[str] = set()
         self._last_chart_draw = 0.0
 
@@ -90,7 +90,7 @@ class LessonScreen(Screen):
     def _show_status(self) -> None:
         status = self.history.status
         run = self.history.current
-        metrics = {name: run.latest[name] for name in STATUS_METRICS if run and name in run.latest}
+        metrics = {short: run.latest[name] for name, short in STATUS_METRICS.items() if run and name in run.latest}
         step = max(status.step, run.step if run else 0)
         self.query_one(StatusLine).show(
             status.state,
@@ -107,7 +107,8 @@ class LessonScreen(Screen):
     def _check_step(self) -> None:
         step = self.current_step
         run = self.history.current
-        if step is None or step.check is None or run is None or run.number < self._eligible_from_run:
+        # Only a run started (r) while this step is open counts: its label is the step's id.
+        if step is None or step.check is None or run is None or run.label != step.id:
             return
         if step.id in self.app.progress.steps_done(self.lesson.id):
             return
@@ -151,18 +152,18 @@ class LessonScreen(Screen):
             return
         self.page = page
         step = self.current_step
-        if step is not None and step.set:
-            self.query_one(ControlsPanel).set_values(step.set)
-            self._eligible_from_run = (self.history.current.number if self.history.current else 0) + 1
+        settings = dict(self.lesson.params) if step is None else dict(step.set)
+        if settings and settings != {k: self.params.get(k) for k in settings}:
+            self.params.update(settings)
+            self.query_one(ControlsPanel).set_values(settings)
+        if step is not None:
             self.notify(t("press_r", self.app.lang), timeout=4)
-        else:
-            self._eligible_from_run = self.history.current.number if self.history.current else 1
         self.show_page()
 
     # ---- controlling the run ---------------------------------------------------------------
     def _start(self, label: str) -> None:
         controls = self.query_one(ControlsPanel)
-        params = {**self.lesson.params, **controls.values}
+        params = {**self.params, **controls.values}
         self.app.trainer.send(Start(self.lesson.experiment, params, self.app.seed, self.app.device, label=label))
         controls.mark_applied()
 
@@ -183,8 +184,8 @@ class LessonScreen(Screen):
         self.app.trainer.send(StepOnce())
 
     def on_controls_panel_changed(self, message: ControlsPanel.Changed) -> None:
-        if message.control.apply == "live":
-            self.app.trainer.send(SetParam(message.control.param, message.value))
+        if message.knob.apply == "live":
+            self.app.trainer.send(SetParam(message.knob.param, message.value))
         else:
             self.notify(t("pending", self.app.lang), timeout=3)
 

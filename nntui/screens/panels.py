@@ -8,7 +8,7 @@ from typing import Callable
 from textual.widget import Widget
 
 from nntui.runtime.history import History, Run
-from nntui.widgets.chart import LineChart, Series
+from nntui.widgets.chart import LineChart, Series, bucket_means
 from nntui.widgets.digits import DigitGrid
 
 # One colour per run, so overlaid runs stay apart; the current run is drawn bright.
@@ -29,14 +29,18 @@ def _run_colour(run: Run) -> str:
 
 
 def _label(run: Run) -> str:
-    return run.label or f"run {run.number}"
+    return "defaults" if run.label in ("", "intro") else run.label
 
 
-def _series(run: Run, metric: str, name: str, colour: str, dim: bool) -> Series | None:
+SMOOTH_POINTS = 300  # per-step series are averaged down to this many points before drawing
+
+
+def _series(run: Run, metric: str, name: str, colour: str, dim: bool, smooth: bool = False) -> Series | None:
     data = run.series.get(metric)
     if data is None or not len(data):
         return None
-    return Series(name, data.x, data.y, colour, dim)
+    x, y = bucket_means(data.x, data.y, SMOOTH_POINTS) if smooth else (data.x, data.y)
+    return Series(name, x, y, colour, dim)
 
 
 def update_loss(chart: LineChart, history: History) -> None:
@@ -45,7 +49,7 @@ def update_loss(chart: LineChart, history: History) -> None:
     for run in history.runs[:-1]:
         series.append(_series(run, "test_loss", f"{_label(run)} test", _run_colour(run), True))
     if current is not None:
-        series.append(_series(current, "train_loss", "train", _run_colour(current), False))
+        series.append(_series(current, "train_loss", "train", _run_colour(current), False, smooth=True))
         series.append(_series(current, "test_loss", "test", TEST_COLOUR, False))
     chart.set_series([s for s in series if s is not None])
 

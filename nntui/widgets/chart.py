@@ -13,6 +13,11 @@ values <= 0 are skipped. With NO_COLOR the series stay distinguishable by
 their line pattern (solid, dashed, dash-dot; dim series dotted), which the
 legend shows.
 
+Axes change in steps, not with every point: the automatic y range and the right
+end of the x range are rounded out to round numbers, so a growing series repaints
+only the rows its new tail touches (plus the legend) until it crosses a boundary.
+Pass `x_max` (e.g. the run's total steps) to fix the x axis altogether.
+
 Keep calls to `set_series` to a few per second (e.g. 5 Hz): each call costs a
 rebuild (about a millisecond) and every changed line is written to the terminal.
 """
@@ -739,3 +744,21 @@ class LineChart(LineCacheWidget):
             background=bg,
             no_color=app_no_color(self),
         )
+
+
+def bucket_means(x: np.ndarray, y: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A noisy series (e.g. a per-batch loss) as at most `n` bucket means, for a readable trend.
+
+    Min/max downsampling keeps spikes, which turns per-batch noise into a solid band;
+    a loss curve is read as a trend, so it is averaged first.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.size <= n:
+        return x, y
+    size = -(-x.size // n)
+    whole = x.size // size * size
+    xs, ys = x[:whole].reshape(-1, size).mean(axis=1), y[:whole].reshape(-1, size).mean(axis=1)
+    if whole < x.size:
+        xs, ys = np.r_[xs, x[whole:].mean()], np.r_[ys, y[whole:].mean()]
+    return xs, ys

@@ -32,7 +32,7 @@ class ControlsPanel(Widget, can_focus=True):
     class Changed(Message):
         def __init__(self, control: Control, value: Any) -> None:
             super().__init__()
-            self.control = control
+            self.knob = control  # `control` is taken: Textual names the sending widget so
             self.value = value
 
     def __init__(self, controls: tuple[Control, ...], values: dict[str, Any], lang: str = "en", **kwargs) -> None:
