@@ -13,6 +13,7 @@ from nntui.widgets.digits import DigitGrid
 
 # One colour per run, so overlaid runs stay apart; the current run is drawn bright.
 RUN_COLOURS = ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292")
+TRAIN_COLOUR = "#4fc3f7"
 TEST_COLOUR = "#ffb74d"
 TARGET_COLOUR = "#9e9e9e"
 
@@ -49,7 +50,7 @@ def update_loss(chart: LineChart, history: History) -> None:
     for run in history.runs[:-1]:
         series.append(_series(run, "test_loss", f"{_label(run)} test", _run_colour(run), True))
     if current is not None:
-        series.append(_series(current, "train_loss", "train", _run_colour(current), False, smooth=True))
+        series.append(_series(current, "train_loss", "train", TRAIN_COLOUR, False, smooth=True))
         series.append(_series(current, "test_loss", "test", TEST_COLOUR, False))
     chart.set_series([s for s in series if s is not None])
 

@@ -82,7 +82,7 @@ class ControlsPanel(Widget, can_focus=True):
         """One line per control: the label, cut to fit, then the value flush right."""
         width = self.content_region.width or 40
         text = Text(no_wrap=True, overflow="ellipsis")
-        for index, control in enumerate(self.controls):
+        for index, control in self._visible():
             chosen = index == self.selected and self.has_focus
             pending = self.values[control.param] != self.applied[control.param]
             value = _show(self.values[control.param])
@@ -95,10 +95,19 @@ class ControlsPanel(Widget, can_focus=True):
             line.append(" " * max(1, width - 2 - _cells(label) - len(shown) - 2))
             line.append(shown, style="reverse" if chosen else "")
             line.append(" *" if pending else "  ", style="bold yellow")
-            if index:
+            if text:
                 text.append("\n")
             text.append_text(line)
         return text
+
+    def _visible(self) -> list[tuple[int, Control]]:
+        """The rows that fit, scrolled so that the selected control is always among them."""
+        rows = list(enumerate(self.controls))
+        height = self.content_region.height
+        if not height or len(rows) <= height:
+            return rows
+        start = min(max(0, self.selected - height // 2), len(rows) - height)
+        return rows[start : start + height]
 
     def get_content_height(self, container, viewport, width: int) -> int:
         return max(1, len(self.controls))
