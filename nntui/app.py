@@ -87,9 +87,16 @@ class NntuiApp(App):
         events = self.trainer.drain()
         if not events:
             return
-        handler = getattr(self.screen, "apply_events", None)
-        if handler is not None:
-            handler(events)
+        # The lesson may sit under the help screen: it still gets every event, in order.
+        for screen in reversed(self.screen_stack):
+            if hasattr(screen, "apply_events"):
+                screen.apply_events(events)
+                return
+
+    def restart_trainer(self) -> None:
+        restart = getattr(self.trainer, "restart", None)
+        if restart is not None:
+            restart()
 
     def action_toggle_language(self) -> None:
         self.lang = "zh" if self.lang == "en" else "en"

@@ -153,7 +153,7 @@ class HeadlessRun:
         return {
             "lesson": self.lesson,
             "experiment": self.experiment,
-            "state": "interrupted" if interrupted else driver.state,
+            "state": self._final_state(driver, interrupted),
             "steps": steps,
             "seconds": round(seconds, 3),
             "steps_per_s": round(steps / seconds, 1) if seconds > 0 else 0.0,
@@ -162,6 +162,13 @@ class HeadlessRun:
             "params": self.params,
             "metrics": {**self.last_metrics, **summary},
         }
+
+    def _final_state(self, driver: Any, interrupted: bool) -> str:
+        if interrupted:
+            return "interrupted"
+        if driver.state in ("running", "paused"):
+            return "stopped"  # --steps reached before the experiment's own end
+        return driver.state
 
     def _print_summary(self, result: dict[str, Any], out: Path | None, to: TextIO) -> None:
         from rich.console import Console
@@ -179,7 +186,9 @@ class HeadlessRun:
             table.add_row("events", str(out))
         console.print(table)
         if console.is_terminal and len(self.losses) > 1:
-            console.print(_loss_plot(self.losses, width=min(console.width, 80)))
+            from rich.text import Text
+
+            console.print(Text.from_ansi(_loss_plot(self.losses, width=min(console.width, 80))))
 
 
 def _stderr_console():
@@ -197,7 +206,11 @@ def _loss_plot(losses: list[float], width: int) -> str:
     buckets = max(1, len(y) // (2 * width))
     trimmed = y[: len(y) // buckets * buckets].reshape(-1, buckets).mean(axis=1)
     plt.clear_figure()
-    plt.plot((np.arange(len(trimmed)) * buckets).tolist(), trimmed.tolist())
+    steps = (np.arange(len(trimmed)) * buckets).tolist()
+    plt.plot(steps, trimmed.tolist())
+    if (trimmed > 0).all():
+        plt.yscale("log")
+    plt.xticks([steps[0], steps[len(steps) // 2], steps[-1]])
     plt.title("training loss")
     plt.plotsize(width, 12)
     plt.theme("clear")

@@ -28,5 +28,5 @@ WORDS: dict[str, tuple[str, str]] = {
 
 
 def t(key: str, lang: str) -> str:
-    en, zh = WORDS[key]
+    en, zh = WORDS.get(key, (key, key))
     return zh if lang == "zh" else en

@@ -55,7 +55,7 @@ def test_headless_run_writes_json_lines_and_final_json(tmp_path):
     result = nntui("run", "neuron", "--steps", "300", "--seed", "3", "--out", str(out), "--json")
     assert result.returncode == 0, result.stderr
     final = json.loads(result.stdout)  # stdout holds the JSON alone; the summary went to stderr
-    assert final["steps"] == 300 and final["seed"] == 3 and final["state"] == "running"
+    assert final["steps"] == 300 and final["seed"] == 3 and final["state"] == "stopped"
     events = [from_dict(json.loads(line)) for line in out.read_text().splitlines()]
     assert isinstance(events[0], RunStarted) and events[0].seed == 3
     losses = [e.values["train_loss"] for e in events if isinstance(e, Metrics) and "train_loss" in e.values]
@@ -74,3 +74,26 @@ def test_headless_runs_are_reproducible_with_a_seed():
     assert a["metrics"]["test_accuracy"] == b["metrics"]["test_accuracy"]
     assert a["metrics"]["train_loss"] == b["metrics"]["train_loss"]
     assert 0.1 < a["metrics"]["test_accuracy"] <= 1.0
+
+
+def test_ctrl_c_keeps_what_was_recorded_and_says_so(tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "run.jsonl"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nntui", "run", "mnist-ladder", "--out", str(out), "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not out.exists() or out.stat().st_size < 20_000):
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    final = json.loads(stdout)
+    assert final["state"] == "interrupted" and 0 < final["steps"] < 12_000
+    lines = out.read_text().splitlines()
+    events = [from_dict(json.loads(line)) for line in lines]  # every line whole, none cut off
+    steps = [e.step for e in events if isinstance(e, Metrics)]
+    assert steps[-1] == final["steps"]

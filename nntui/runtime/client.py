@@ -6,6 +6,7 @@ Imports neither torch nor the lab: the trainer process does that.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.resource_tracker
 from multiprocessing.connection import Connection
 
 from nntui.events import Error, Event, Status
@@ -27,6 +28,9 @@ class Trainer:
         return self._process is not None and self._process.is_alive()
 
     def start(self) -> None:
+        # Started now, while sys.stderr is still real, the tracker lets a later restart spawn
+        # from inside the running app (Textual's stderr stand-in has no file descriptor).
+        multiprocessing.resource_tracker.ensure_running()
         context = multiprocessing.get_context("spawn")
         ours, theirs = context.Pipe()
         self._process = context.Process(

@@ -8,6 +8,7 @@ already imported and warm when a lesson opens.
 from __future__ import annotations
 
 import os
+import signal
 import time
 from multiprocessing.connection import Connection
 
@@ -20,6 +21,8 @@ IDLE_WAIT_S = 0.1
 
 def main(conn: Connection, threads: int = 1, log_path: str | None = None) -> None:
     _quiet_terminal(log_path)
+    # Ctrl+C in the terminal reaches the whole process group; the UI decides when we stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _be_nice()
     conn.send([Status("starting", 0)])
     _warm_up(threads)

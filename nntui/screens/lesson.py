@@ -94,8 +94,7 @@ class LessonScreen(Screen):
         step = max(status.step, run.step if run else 0)
         self.query_one(StatusLine).show(
             status.state,
-            t(status.state, self.app.lang) if status.state in ("running", "paused", "finished", "diverged",
-                                                                "error", "ready", "starting") else status.state,
+            t(status.state, self.app.lang),
             step,
             status.steps_per_s,
             metrics,
@@ -164,7 +163,10 @@ class LessonScreen(Screen):
     def _start(self, label: str) -> None:
         controls = self.query_one(ControlsPanel)
         params = {**self.params, **controls.values}
-        self.app.trainer.send(Start(self.lesson.experiment, params, self.app.seed, self.app.device, label=label))
+        start = Start(self.lesson.experiment, params, self.app.seed, self.app.device, label=label)
+        if not self.app.trainer.send(start):  # the trainer process died: bring up a new one
+            self.app.restart_trainer()
+            self.app.trainer.send(start)
         controls.mark_applied()
 
     def action_restart(self) -> None:
