@@ -32,7 +32,9 @@ from rich.text import Text
 from textual.color import Color
 from textual.strip import Strip
 
-from nntui.widgets.chart import ChartRenderer, Series, downsample
+from nntui.widgets.chart import Series
+from nntui.widgets.chart_renderer import ChartRenderer
+from nntui.widgets.plotting import downsample
 
 CURSOR_BYTES = 8  # about "\x1b[12;1H" per repainted line
 
@@ -165,7 +167,7 @@ def main() -> None:
     print(f"3 series x {len(series[0].x):,} points; ms = median per frame; bytes = 256-colour ANSI")
     print(f"{'size':8} {'renderer':34} {'ms/frame':>9} {'bytes/frame':>12} {'lines':>6} {'KB/s at 5 Hz':>13}")
     for size, name, ms, b, lines in rows:
-        print(f"{size:8} {name:34} {ms:9.2f} {b:12,d} {lines:>6} {b * 5 / 1024:13.1f}")
+        print(f"{size:8} {name:34} {ms:9.2f} {b:12,.0f} {lines:>6} {b * 5 / 1024:13.1f}")
 
 
 if __name__ == "__main__":

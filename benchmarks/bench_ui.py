@@ -14,7 +14,10 @@ For each size, in one run of the app:
      the CPU the UI process and the trainer used in that window (from /proc);
   3. key latency: 30 presses of `l` (toggles English/中文) 150-400 ms apart, timed from
      os.write of the key to the first output that holds the header's new word ("导言" or
-     "Intro");
+     "Intro"); then 30 presses of j/k (control cursor down/up), timed to the first output
+     holding the cursor's "◂" (between the first two controls, in view at any size). `l` re-renders the whole guide (Markdown) and relayouts the
+     screen; j/k repaints one small widget: the pair separates the cost of the key's own
+     work from the cost of training and charts;
   4. the same two measurements with training paused (space), as the baseline;
 then quits (q, q), and kills the process group if anything is left.
 
@@ -74,6 +77,7 @@ STEP_RE = re.compile(rb"  step ([\d,]+)")
 RATE_RE = re.compile(rb"  ([\d,]+)/s")
 # The lesson header's word for the intro page (i18n.py "intro"): what `l` visibly changes.
 HEADER_WORD = {"en": "Intro".encode(), "zh": "导言".encode()}
+CURSOR_MARK = "◂".encode()  # only the selected control shows it (widgets/controls.py)
 QUERY_2026 = b"\x1b[?2026$p"
 
 
@@ -115,6 +119,7 @@ class AppInPty:
         self.watch_for = b""
         self.seen_value = False
         self.max_step = 0
+        self.cursor_down = False  # j/k move the control cursor between the first two controls
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -203,7 +208,9 @@ class AppInPty:
             self.press(b"\x1b[C")  # right: one step up
             time.sleep(0.3)
         self.press(b"r")
-        time.sleep(1.5)
+        time.sleep(0.3)
+        self.press(b"j")  # back to the first control (wraps), where j/k measure stays in view
+        time.sleep(1.2)
         self.wait_state({"running"}, 30.0)
         return self.seen_value
 
@@ -316,9 +323,9 @@ class Row:
     kbps_med: float = 0.0
     kbps_max: float = 0.0
     max_gap_ms: float = 0.0
-    keys: list[float] = field(default_factory=list)
-    timeouts: int = 0
-    dropped: int = 0
+    keys: dict[str, list[float]] = field(default_factory=lambda: {"l": [], "jk": []})
+    timeouts: dict[str, int] = field(default_factory=lambda: {"l": 0, "jk": 0})
+    dropped: dict[str, int] = field(default_factory=lambda: {"l": 0, "jk": 0})  # straddled a state change
     dropped_s: int = 0  # bandwidth seconds spoilt by a state change
     rate: float | None = None
     cpu: dict[str, float] = field(default_factory=dict)
@@ -372,24 +379,34 @@ def bandwidth(app: AppInPty, row: Row, seconds: int, want: str, restarts: list[i
 
 
 def keys(app: AppInPty, row: Row, lang: list[str], count: int, want: str, restarts: list[int]) -> None:
+    """Press `l` `count` times (the header flips between "Intro" and "导言"), then j/k `count`
+    times (the control cursor moves down and back up: the controls panel repaints its "◂ v ▸")."""
     rng = random.Random(0)
-    while len(row.keys) < count:
-        if want == "running":
-            restarts[0] += app.ensure_running()
-        time.sleep(rng.uniform(0.15, 0.40))
-        new = "zh" if lang[0] == "en" else "en"
-        exp = app.key_latency(b"l", HEADER_WORD[new])
-        if exp.t_seen is None:
-            row.timeouts += 1
-            # Which language is it in now? Wait for quiet and look at what it shows next time.
-            time.sleep(1.0)
-            lang[0] = new  # assume the key took; a wrong guess shows up as more timeouts
-            continue
-        lang[0] = new
-        if app.states_between(exp.t_write, exp.t_seen) != {want}:
-            row.dropped += 1
-            continue
-        row.keys.append(1000 * (exp.t_seen - exp.t_write))
+    for kind in ("l", "jk"):
+        samples = row.keys[kind]
+        while len(samples) < count:
+            if want == "running":
+                restarts[0] += app.ensure_running()
+            time.sleep(rng.uniform(0.15, 0.40))
+            if kind == "l":
+                new = "zh" if lang[0] == "en" else "en"
+                key, pattern = b"l", HEADER_WORD[new]
+            else:
+                key, pattern = (b"k" if app.cursor_down else b"j"), CURSOR_MARK
+                app.cursor_down = not app.cursor_down
+            exp = app.key_latency(key, pattern)
+            if kind == "l":
+                lang[0] = new  # a key that timed out is assumed taken; a wrong guess shows as more timeouts
+            if exp.t_seen is None:
+                row.timeouts[kind] += 1
+                time.sleep(1.0)
+                if row.timeouts[kind] > count:
+                    raise RuntimeError(f"`{key.decode()}` shows nothing on screen")
+                continue
+            if app.states_between(exp.t_write, exp.t_seen) != {want}:
+                row.dropped[kind] += 1
+                continue
+            samples.append(1000 * (exp.t_seen - exp.t_write))
 
 
 def measure(size: str, presses: int, answer_queries: bool, epochs: int) -> tuple[list[Row], dict]:
@@ -434,32 +451,37 @@ def measure(size: str, presses: int, answer_queries: bool, epochs: int) -> tuple
 
 
 def print_table(rows: list[Row], infos: list[dict], load: str) -> None:
+    def stats(k: list[float]) -> str:
+        if not k:
+            return f"{'-':>6} {'-':>5} {'-':>5}"
+        return f"{pct(k, 0.5):6.0f} {pct(k, 0.9):5.0f} {max(k):5.0f}"
+
     print(f"\nload: {load}")
-    head = (f"{'size':>7} {'state':>8} {'KB/s':>6} {'med':>6} {'max/s':>6} {'gap ms':>6}  "
-            f"{'key p50':>7} {'p90':>6} {'max':>6} {'n':>3}  {'steps/s':>7}  cpu% ui/trainer")
+    head = (f"{'size':>7} {'state':>8} {'KB/s':>5} {'med':>5} {'max/s':>5} {'gap':>5}  "
+            f"{'l p50':>6} {'p90':>5} {'max':>5}  {'jk p50':>6} {'p90':>5} {'max':>5}  {'steps/s':>7}  cpu% ui/trainer")
     print(head)
     print("-" * len(head))
     for row in rows:
-        k = row.keys
-        p50, p90, mx = (pct(k, 0.5), pct(k, 0.9), max(k)) if k else (float("nan"),) * 3
         rate = f"{row.rate:,.0f}" if row.rate is not None else "-"
         extra = ""
-        if row.timeouts:
-            extra += f"  {row.timeouts} timeout(s)"
-        if row.dropped:
-            extra += f"  {row.dropped} key(s) dropped"
+        for kind in ("l", "jk"):
+            if row.timeouts[kind]:
+                extra += f"  {kind}: {row.timeouts[kind]} timeout(s)"
+            if row.dropped[kind]:
+                extra += f"  {kind}: {row.dropped[kind]} dropped"
         if row.dropped_s:
             extra += f"  {row.dropped_s} s dropped"
-        print(f"{row.size:>7} {row.state:>8} {row.kbps:6.1f} {row.kbps_med:6.1f} {row.kbps_max:6.1f} "
-              f"{row.max_gap_ms:6.0f}  {p50:7.1f} {p90:6.1f} {mx:6.1f} {len(k):3d}  {rate:>7}  "
+        print(f"{row.size:>7} {row.state:>8} {row.kbps:5.1f} {row.kbps_med:5.1f} {row.kbps_max:5.1f} "
+              f"{row.max_gap_ms:5.0f}  {stats(row.keys['l'])}  {stats(row.keys['jk'])}  {rate:>7}  "
               f"{row.cpu.get('ui', 0):.0f}/{row.cpu.get('trainer', 0):.0f}{extra}")
     for info in infos:
         print(f"  {info['size']}: training shown after {info.get('to_running_s', float('nan')):.1f} s, "
               f"epochs {'set' if info.get('epochs_set') else 'default'}, longest run {info.get('max_step', 0):,} steps, "
               f"{info['restarts']} restart(s) with r, quit by {info['quit']}, "
               f"terminal queries seen: {', '.join(info.get('queries', [])) or 'none'}")
-    print("KB/s over the whole window (1 KB = 1000 B), med/max of per-second counts; gap: longest pause "
-          "between two writes; keys in ms from writing `l` to the new header word on the wire.")
+    print("KB/s over the good seconds (1 KB = 1000 B); med/max of the per-second counts; gap: longest ms "
+          "without a write. Keys: ms from writing the key to the first output holding its effect "
+          "(l: the header's new word; jk: the control cursor).")
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ from nntui.curriculum import (
     load_lesson,
     parse_check,
 )
-from nntui.curriculum.loader import _Locator
+from nntui.curriculum.locate import FieldLocator
 from nntui.lab import catalog
 
 # Line numbers in the comments on the right are the file's own: the malformed
@@ -375,7 +375,7 @@ def test_locator_maps_paths_to_lines():
         '[steps.sub]\n'                            # 18
         'w = 1\n'                                  # 19
     )
-    locate = _Locator(toml, offset=10)
+    locate = FieldLocator(toml, offset=10)
     expected = {
         "a": 1, "b": 2, "b.c": 2, "t": 3, "t.k": 4, "t.k.y.z": 4, "t.arr": 5, "t.arr[1]": 7,
         "t.s": 9, "t.quoted key": 13, "steps[0]": 14, "steps[0].id": 15, "steps[1].id": 17,

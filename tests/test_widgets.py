@@ -15,15 +15,9 @@ from textual.containers import Horizontal
 from textual.geometry import Region
 
 from nntui.widgets import DigitGrid, LineChart, Series
-from nntui.widgets.chart import (
-    ChartRenderer,
-    dots_to_braille,
-    downsample,
-    format_tick,
-    log_ticks,
-    nice_ticks,
-    rasterize,
-)
+from nntui.widgets.chart_renderer import ChartRenderer
+from nntui.widgets.plotting import dots_to_braille, downsample, rasterize
+from nntui.widgets.ticks import format_tick, log_ticks, nice_ticks
 from nntui.widgets.digits import downscale, layout_grid
 
 DATA = Path(__file__).resolve().parents[1] / "nntui" / "data" / "mnist_5k.npz"

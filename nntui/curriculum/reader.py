@@ -1,0 +1,348 @@
+"""Read one lesson file into a `Lesson`, stopping at its first mistake.
+
+Every mistake becomes a `LessonError` at the line where it is written, e.g.
+`lessons/x.md:12: controls.lr.max: expected a number`: fields are checked
+against the experiment's torch-free declaration in `nntui.lab.catalog`, and
+`FieldLocator` finds their lines.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Iterable
+
+from nntui.curriculum.checks import parse_check
+from nntui.curriculum.frontmatter import FENCE, fence_lines, file_lines, toml_error_at
+from nntui.curriculum.hints import strip_name, unknown_key, unknown_param
+from nntui.curriculum.locate import FieldLocator
+from nntui.curriculum.model import LANGUAGES, Chapter, Check, Control, Lesson, LessonError, Step, Text
+from nntui.curriculum.sections import INTRO, read_pages
+from nntui.lab import catalog
+from nntui.lab.catalog import ExperimentSpec, Param
+
+__all__ = ["LessonReader"]
+
+ALWAYS_METRICS = ("step", "epoch")  # every experiment reports these; checks may use them
+TOP_KEYS = ("id", "chapter", "order", "experiment", "layout", "title", "summary",
+            "params", "controls", "steps")
+REQUIRED_KEYS = ("id", "chapter", "order", "experiment", "title", "summary")
+CONTROL_KEYS = ("label", "type", "min", "max", "step", "log", "apply", "choices")
+STEP_KEYS = ("id", "set", "check")
+APPLY_MODES = ("live", "restart")
+STEP_ID = re.compile(r"[a-z0-9-]+")
+
+# (step id, parameter values it sets, its check) before the body adds the pages
+StepFields = tuple[str, dict, "Check | None"]
+
+
+class LessonReader:
+    """One lesson file; `lesson()` validates it and raises LessonError at the first mistake."""
+
+    def __init__(self, text: str, shown: Path, path: Path, chapters: Iterable[Chapter]) -> None:
+        """`shown` is the path printed in errors; `path` is where the lesson lives."""
+        self.shown, self.path = shown, path
+        self.chapters = {chapter.id: chapter for chapter in chapters}
+        self.file_lines = file_lines(text)
+        self.open_line = 1  # the front matter's fences, 1-based, once found
+        self.close_line = 1
+        self.locator: FieldLocator | None = None
+
+    # errors -----------------------------------------------------------------
+
+    def fail(self, field: str, message: str, line: int | None = None) -> LessonError:
+        """The error for `field`, at `line` or else where the field is written."""
+        if line is None:
+            line = self.locator.line(field) if self.locator else None
+            if line is None:
+                line = self.open_line
+        return LessonError(self.shown, line, field, message)
+
+    # front matter -----------------------------------------------------------
+
+    def front_matter(self) -> dict[str, Any]:
+        lines = self.file_lines
+        first, close = fence_lines(lines)
+        if first is None or lines[first].rstrip() != FENCE:
+            where = 1 if first is None else first + 1
+            raise self.fail("front matter", f"expected '{FENCE}' on the first line", where)
+        self.open_line = first + 1
+        if close is None:
+            raise self.fail(
+                "front matter", f"the '{FENCE}' opened here is never closed by a '{FENCE}' line",
+                self.open_line,
+            )
+        self.close_line = close + 1
+        toml_text = "\n".join(lines[first + 1:close])
+        try:
+            data = tomllib.loads(toml_text)
+        except tomllib.TOMLDecodeError as exc:
+            line, message = toml_error_at(exc)
+            if line is None:  # tomllib ran off the end: point at the closing fence
+                line = self.close_line
+                message = re.sub(r"\s*\(at end of document\)\s*$", "", message)
+            else:
+                line += self.open_line
+            raise self.fail("front matter", f"invalid TOML: {message}", line) from None
+        self.locator = FieldLocator(toml_text, offset=self.open_line)
+        return data
+
+    # fields -----------------------------------------------------------------
+
+    def lesson(self) -> Lesson:
+        data = self.front_matter()
+        self.known_keys(data, TOP_KEYS, "")
+        for key in REQUIRED_KEYS:
+            if key not in data:
+                raise self.fail(key, "required but missing", self.open_line)
+
+        lesson_id = self.string(data, "id")
+        if lesson_id != self.path.stem:
+            raise self.fail("id", f"expected {self.path.stem!r} (the file name), got {lesson_id!r}")
+        chapter = self.string(data, "chapter")
+        if chapter not in self.chapters:
+            raise self.fail("chapter", f"unknown chapter {chapter!r} (known: {', '.join(self.chapters)})")
+        order = data["order"]
+        if not isinstance(order, int) or isinstance(order, bool):
+            raise self.fail("order", f"expected an integer, got {order!r}")
+        name = self.string(data, "experiment")
+        if name not in catalog.EXPERIMENTS:
+            raise self.fail(
+                "experiment",
+                f"unknown experiment {name!r} (known: {', '.join(catalog.EXPERIMENTS)})",
+            )
+        spec = catalog.EXPERIMENTS[name]
+        title = self.text(data["title"], "title")
+        summary = self.text(data["summary"], "summary")
+        layout = self.layout(data.get("layout", list(spec.widgets)), spec)
+        params = spec.defaults() | self.param_values(data.get("params", {}), spec, "params")
+        controls = self.controls(data.get("controls", {}), spec)
+        steps = self.steps(data.get("steps", []), spec)
+        pages = read_pages(self.file_lines, self.close_line, [step_id for step_id, _, _ in steps], self.fail)
+
+        intro_title, intro_body = pages[INTRO]
+        return Lesson(
+            id=lesson_id,
+            path=self.path,
+            chapter=chapter,
+            order=order,
+            title=title,
+            summary=summary,
+            experiment=name,
+            params=params,
+            controls=controls,
+            layout=layout,
+            intro=Step(INTRO, intro_title, intro_body),
+            steps=tuple(
+                Step(step_id, pages[step_id][0], pages[step_id][1], values, check)
+                for step_id, values, check in steps
+            ),
+        )
+
+    # generic values -----------------------------------------------------------
+
+    def known_keys(self, table: dict, known: tuple[str, ...], base: str) -> None:
+        """Reject the first key of `table` (at field path `base`) not in `known`."""
+        for key in table:
+            if key not in known:
+                raise self.fail(f"{base}.{key}" if base else key, unknown_key(key, known))
+
+    def required(self, table: dict, key: str, base: str) -> Any:
+        if key not in table:
+            raise self.fail(f"{base}.{key}", "required but missing")
+        return table[key]
+
+    def string(self, table: dict, key: str, field: str | None = None) -> str:
+        field = field or key
+        value = table[key]
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(field, f"expected a non-empty string, got {value!r}")
+        return value
+
+    def text(self, value: Any, field: str) -> Text:
+        if not isinstance(value, dict):
+            raise self.fail(field, f"expected a table with {' and '.join(LANGUAGES)}, got {value!r}")
+        for key in value:
+            if key not in LANGUAGES:
+                raise self.fail(f"{field}.{key}", f"unknown language (expected {' and '.join(LANGUAGES)})")
+        for lang in LANGUAGES:
+            self.required(value, lang, field)
+            self.string(value, lang, f"{field}.{lang}")
+        return Text(value["en"].strip(), value["zh"].strip())
+
+    def table(self, value: Any, field: str) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(field, f"expected a table, got {value!r}")
+        return value
+
+    def number(self, value: Any, field: str, integer: bool = False) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise self.fail(field, "expected an integer" if integer else "expected a number")
+        if integer and not isinstance(value, int):
+            raise self.fail(field, "expected an integer")
+        return value
+
+    # experiment-specific values -------------------------------------------------
+
+    def layout(self, value: Any, spec: ExperimentSpec) -> tuple[str, ...]:
+        offers = ", ".join(spec.widgets)
+        if not isinstance(value, list) or not value:
+            raise self.fail("layout", f"expected a non-empty list of widget names (offers: {offers})")
+        for index, widget in enumerate(value):
+            field = f"layout[{index}]"
+            if not isinstance(widget, str):
+                raise self.fail(field, f"expected a widget name, got {widget!r}")
+            if widget not in spec.widgets:
+                raise self.fail(field, f"{widget!r} is not a widget of {spec.name} (offers: {offers})")
+            if widget in value[:index]:
+                raise self.fail(field, f"{widget!r} is listed twice")
+        return tuple(value)
+
+    def known_param(self, spec: ExperimentSpec, name: str, field: str) -> Param:
+        if name not in spec.params:
+            raise self.fail(field, unknown_param(name, spec))
+        return spec.params[name]
+
+    def param_values(self, value: Any, spec: ExperimentSpec, base: str) -> dict[str, Any]:
+        """A table of parameter values (`params`, a step's `set`), each checked by its Param."""
+        values = {}
+        for name, raw in self.table(value, base).items():
+            field = f"{base}.{name}"
+            param = self.known_param(spec, name, field)
+            try:
+                values[name] = param.check(raw)
+            except ValueError as exc:
+                raise self.fail(field, strip_name(str(exc), name)) from None
+        return values
+
+    def controls(self, value: Any, spec: ExperimentSpec) -> tuple[Control, ...]:
+        return tuple(
+            self.control(name, raw, spec)
+            for name, raw in self.table(value, "controls").items()
+        )
+
+    def control(self, name: str, raw: Any, spec: ExperimentSpec) -> Control:
+        base = f"controls.{name}"
+        param = self.known_param(spec, name, base)
+        raw = self.table(raw, base)
+        self.known_keys(raw, CONTROL_KEYS, base)
+        label = self.text(self.required(raw, "label", base), f"{base}.label")
+
+        if "type" in raw and raw["type"] != param.type:
+            raise self.fail(
+                f"{base}.type",
+                f"expected {param.type!r} (as {spec.name} declares {name}), got {raw['type']!r}",
+            )
+        numeric = param.type in ("int", "float")
+        for key in ("min", "max", "step", "log"):
+            if key in raw and not numeric:
+                raise self.fail(f"{base}.{key}", f"only for int and float parameters; {name} is {param.type}")
+        # a control may narrow the parameter's declared range, never widen it
+        bounds: dict[str, float | None] = {"min": param.min, "max": param.max}
+        for key in ("min", "max"):
+            if key not in raw:
+                continue
+            number = self.number(raw[key], f"{base}.{key}", integer=param.type == "int")
+            if (param.min is not None and number < param.min) or (
+                param.max is not None and number > param.max
+            ):
+                raise self.fail(
+                    f"{base}.{key}",
+                    f"{number} is outside {name}'s range {param.min}..{param.max}",
+                )
+            bounds[key] = number
+        low, high = bounds["min"], bounds["max"]
+        if low is not None and high is not None and low > high:
+            field = f"{base}.min" if "min" in raw else f"{base}.max"
+            raise self.fail(field, f"min {low} is greater than max {high}")
+        if param.type == "float":
+            low = None if low is None else float(low)
+            high = None if high is None else float(high)
+
+        log = raw.get("log", False)
+        if not isinstance(log, bool):
+            raise self.fail(f"{base}.log", f"expected true or false, got {log!r}")
+        if log and (low is None or low <= 0):
+            raise self.fail(f"{base}.log", f"a log scale needs min > 0 (min is {low})")
+        step = None
+        if "step" in raw:
+            step = self.number(raw["step"], f"{base}.step")
+            if step <= 0:
+                raise self.fail(f"{base}.step", f"expected a number > 0, got {step}")
+            if log and step <= 1:
+                raise self.fail(f"{base}.step", f"with log = true, step is a factor and must be > 1, got {step}")
+            step = float(step)
+
+        choices: tuple = param.choices
+        if "choices" in raw:
+            if param.type != "choice":
+                raise self.fail(f"{base}.choices", f"only for choice parameters; {name} is {param.type}")
+            listed = raw["choices"]
+            if not isinstance(listed, list) or not listed:
+                raise self.fail(f"{base}.choices", f"expected a non-empty list, got {listed!r}")
+            for index, choice in enumerate(listed):
+                field = f"{base}.choices[{index}]"
+                if choice not in param.choices:
+                    options = ", ".join(map(str, param.choices))
+                    raise self.fail(field, f"{choice!r} is not a choice of {name} (choices: {options})")
+                if choice in listed[:index]:
+                    raise self.fail(field, f"{choice!r} is listed twice")
+            choices = tuple(listed)
+
+        apply = raw.get("apply", "live" if param.live else "restart")
+        if apply not in APPLY_MODES:
+            raise self.fail(f"{base}.apply", f"expected live or restart, got {apply!r}")
+        if apply == "live" and not param.live:
+            raise self.fail(
+                f"{base}.apply",
+                f"{name} cannot change while {spec.name} trains; use apply = \"restart\"",
+            )
+        return Control(
+            param=name,
+            type=param.type,
+            label=label,
+            min=low if numeric else None,
+            max=high if numeric else None,
+            choices=choices,
+            step=step,
+            log=log,
+            apply=apply,
+        )
+
+    def steps(self, value: Any, spec: ExperimentSpec) -> list[StepFields]:
+        if not isinstance(value, list):
+            raise self.fail("steps", "expected an array of tables: [[steps]]")
+        metrics = tuple(dict.fromkeys((*ALWAYS_METRICS, *spec.metrics)))
+        seen: dict[str, int] = {}
+        steps = []
+        for index, raw in enumerate(value):
+            base = f"steps[{index}]"
+            raw = self.table(raw, base)
+            self.known_keys(raw, STEP_KEYS, base)
+            step_id = self.required(raw, "id", base)
+            if not isinstance(step_id, str) or not STEP_ID.fullmatch(step_id):
+                raise self.fail(f"{base}.id", f"expected lowercase letters, digits and '-', got {step_id!r}")
+            if step_id == INTRO:
+                raise self.fail(f"{base}.id", f"{INTRO!r} is reserved for the opening page")
+            if step_id in seen:
+                raise self.fail(f"{base}.id", f"duplicate step id {step_id!r} (also steps[{seen[step_id]}])")
+            seen[step_id] = index
+
+            values = self.param_values(raw.get("set", {}), spec, f"{base}.set")
+            check = self.check(raw["check"], f"{base}.check", spec, metrics) if "check" in raw else None
+            steps.append((step_id, values, check))
+        return steps
+
+    def check(self, value: Any, field: str, spec: ExperimentSpec, metrics: tuple[str, ...]) -> Check:
+        try:
+            check = parse_check(value)
+        except ValueError as exc:
+            raise self.fail(field, str(exc)) from None
+        for clause in check.clauses:
+            if clause.metric not in metrics:
+                raise self.fail(
+                    field,
+                    f"unknown metric {clause.metric!r} for {spec.name} (known: {', '.join(metrics)})",
+                )
+        return check

@@ -1,0 +1,133 @@
+"""A chart's top line (title and legend), and the line patterns that tell series apart.
+
+With NO_COLOR every series is drawn in the same colour, so each one gets a line
+pattern instead (solid, dashed, dash-dot, sparse; dim series dotted), and the
+legend shows that pattern as the series' mark. With colour all lines are solid
+and the mark is a bar in the series' colour.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, Sequence
+
+import numpy as np
+from rich.cells import cell_len
+from rich.style import Style
+from textual.strip import Strip
+
+from .shading import fit_text, strip_from_runs
+
+if TYPE_CHECKING:  # chart.py imports this module; Series is only a type here
+    from .chart import Series
+
+__all__ = ["DASHED", "DASH_DOT", "DOTTED", "SOLID", "SPARSE", "legend_strip", "line_patterns"]
+
+# Line patterns along a line's path (1 = dot drawn), used with NO_COLOR, and their legend marks.
+SOLID = (1,)
+DASHED = (1, 1, 1, 1, 0, 0)
+DASH_DOT = (1, 1, 1, 1, 0, 0, 1, 0, 0)
+SPARSE = (1, 0, 0, 0)
+DOTTED = (1, 0)
+_PATTERNS = (SOLID, DASHED, DASH_DOT, SPARSE)
+_PATTERN_MARKS = {SOLID: "──", DASHED: "╌╌", DASH_DOT: "─·", SPARSE: "┈┈", DOTTED: "··"}
+_PATTERN_MARKS_SHORT = {SOLID: "─", DASHED: "╌", DASH_DOT: "┄", SPARSE: "┈", DOTTED: "·"}
+_COLOR_MARK = "━━"
+_DIM_COLOR_MARK = "──"
+
+# A legend entry: (series index, gap before it, mark, name and latest value).
+Entry = tuple[int, str, str, str]
+
+
+def line_patterns(series: Sequence[Series], no_color: bool) -> list[tuple[int, ...]]:
+    """Each series' line pattern: all solid with colour; with NO_COLOR, the main series
+    take the patterns in turn (dim series are not counted) and dim series are dotted."""
+    out = []
+    k = 0
+    for s in series:
+        if s.dim:
+            out.append(DOTTED if no_color else SOLID)
+        else:
+            out.append(_PATTERNS[k % len(_PATTERNS)] if no_color else SOLID)
+            k += 1
+    return out
+
+
+def legend_strip(
+    series: Sequence[Series],
+    title: str,
+    width: int,
+    *,
+    styles: list[Style],
+    muted: Style,
+    bold: Style,
+    blank: Style,
+    no_color: bool,
+    format_value: Callable[[float], str],
+) -> Strip:
+    """Title, then each series' mark, name and latest value, compacted to fit `width`.
+
+    Levels, tried in turn: everything; without the dim series (counted as "+k");
+    main series without values; one-cell marks and one-space gaps; then cut with "+k".
+    `styles` holds one style per series; the strip is exactly `width` cells.
+    """
+    patterns = line_patterns(series, no_color)
+    # Main series first: when the line is too narrow, the dim (earlier) runs go first.
+    order = [i for i, s in enumerate(series) if not s.dim] + [i for i, s in enumerate(series) if s.dim]
+    title = fit_text(title, width).rstrip() if cell_len(title) > width else title
+
+    def entries(level: int) -> list[Entry]:
+        out = []
+        for i in order:
+            s = series[i]
+            if s.dim and level >= 1:
+                continue
+            if no_color:
+                marks = _PATTERN_MARKS_SHORT if level >= 3 else _PATTERN_MARKS
+                mark = marks.get(patterns[i], "─")
+            else:
+                mark = _DIM_COLOR_MARK if s.dim else _COLOR_MARK
+                mark = mark[:1] if level >= 3 else mark
+            body = s.name
+            if not s.dim and level <= 1:
+                y = np.asarray(s.y).ravel()
+                body += " " + (format_value(float(y[-1])) if y.size else "–")
+            out.append((i, " " if level >= 3 else "  ", mark, body))
+        return out
+
+    def length(items: list[Entry]) -> int:
+        return sum(len(sep) + len(mark) + 1 + cell_len(body) for _, sep, mark, body in items)
+
+    chosen: list[Entry] = []
+    for level in range(4):
+        items = entries(level)
+        left = len(series) - len(items)
+        if cell_len(title) + length(items) + (2 + len(str(left)) if left else 0) <= width:
+            chosen = items
+            break
+    else:
+        # Even the most compact level does not fit: keep entries while they and "+k" fit.
+        items = entries(3)
+        used = cell_len(title)
+        for item in items:
+            left = len(series) - len(chosen) - 1
+            reserve = 2 + len(str(left)) if left else 0
+            if used + length([item]) + reserve > width:
+                break
+            chosen.append(item)
+            used += length([item])
+
+    runs: list[tuple[str, Style]] = [(title, bold)] if title else []
+    used = cell_len(title)
+    for i, sep, mark, body in chosen:
+        if not used:
+            sep = ""
+        runs += [(sep, blank), (mark, styles[i]), (" " + body, muted if series[i].dim else styles[i])]
+        used += len(sep) + len(mark) + 1 + cell_len(body)
+    omitted = len(series) - len(chosen)
+    if omitted and used + 2 + len(str(omitted)) <= width:
+        more = f" +{omitted}"
+        runs.append((more, muted))
+        used += len(more)
+    if used < width:
+        runs.append((" " * (width - used), blank))
+    return strip_from_runs(runs).crop(0, width)
