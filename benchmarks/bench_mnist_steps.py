@@ -69,6 +69,22 @@ def experiment_loop(exp: MnistMLP, steps: int) -> None:
         torch.cuda.synchronize()
 
 
+def headless_loop(params: dict, steps: int, device: str) -> None:
+    """What `nntui run --out` does per step: the driver, its events, each one as a JSON line."""
+    import json
+    import os
+
+    from nntui.runtime.commands import Start
+    from nntui.runtime.driver import Driver
+
+    driver = Driver()
+    driver.handle(Start("mnist-mlp", params, 0, device))
+    with open(os.devnull, "w") as sink:
+        while driver.step < steps and driver.tick():
+            for event in driver.take():
+                sink.write(json.dumps(event.to_dict()) + "\n")
+
+
 def bench_steps(rounds: int, steps: int, device: str, eval_every: int | None) -> None:
     base = {"epochs": 1000}  # never done during the benchmark
     if eval_every is not None:
@@ -79,6 +95,7 @@ def bench_steps(rounds: int, steps: int, device: str, eval_every: int | None) ->
     loops = {
         "MnistMLP.step()": lambda r: experiment_loop(mine, steps),
         "step(), no eval": lambda r: experiment_loop(no_eval, steps),
+        "headless run --out": lambda r: headless_loop(base, steps, device),
         "bare PyTorch loop": lambda r: bare_loop(bare, steps, seed=r),
     }
     for run in loops.values():  # warm-up: allocator, first-call costs

@@ -35,7 +35,7 @@ class NntuiApp(App):
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = False  # every action has a key; the palette's hint costs footer room
     BINDINGS = [
-        Binding("l", "toggle_language", "中文"),
+        Binding("l", "toggle_language", "中文/EN"),
         Binding("s", "screenshot", "screenshot", show=False),
         Binding("question_mark", "help", "help"),
         Binding("ctrl+c", "quit", "quit", show=False, priority=True),

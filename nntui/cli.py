@@ -47,6 +47,8 @@ def root(
     """Open the lesson browser."""
     if ctx.invoked_subcommand is None:
         _launch(None, _check_lang(lang), device, threads)
+    else:  # `nntui --lang zh open neuron` means the same as `nntui open neuron --lang zh`
+        ctx.obj = {"lang": lang, "device": device, "threads": threads}
 
 
 @cli.command("list")
@@ -77,10 +79,11 @@ def list_lessons(lang: LangOption = "en") -> None:
 
 @cli.command("open")
 def open_lesson(
+    ctx: typer.Context,
     lesson: Annotated[str, typer.Argument(help="Lesson id, as `nntui list` shows it.")],
-    lang: LangOption = "en",
-    device: DeviceOption = "cpu",
-    threads: ThreadsOption = 1,
+    lang: Annotated[Optional[str], typer.Option("--lang", help="Language of the lessons: en or zh.")] = None,
+    device: Annotated[Optional[str], typer.Option("--device", help="Where models train: cpu or cuda.")] = None,
+    threads: Annotated[Optional[int], typer.Option("--threads", min=1, help="Torch threads.")] = None,
 ) -> None:
     """Open one lesson straight away."""
     from nntui.curriculum.loader import load_curriculum
@@ -88,7 +91,13 @@ def open_lesson(
     found = load_curriculum().find(lesson)
     if found is None:
         raise fail(f"unknown lesson {lesson!r} (see `nntui list`)")
-    _launch(lesson, _check_lang(lang), device, threads)
+    root = ctx.obj or {}
+    _launch(
+        lesson,
+        _check_lang(lang or root.get("lang", "en")),
+        device or root.get("device", "cpu"),
+        threads or root.get("threads", 1),
+    )
 
 
 @cli.command("run")

@@ -8,6 +8,7 @@ strings, lists, dicts and numpy arrays. Nothing here imports torch or Textual.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -22,8 +23,8 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind}
-        for f in dataclasses.fields(self):
-            out[f.name] = _plain(getattr(self, f.name))
+        for name in _field_names(type(self)):
+            out[name] = _plain(getattr(self, name))
         return out
 
     @property
@@ -137,6 +138,12 @@ def coalesce(events: list[Event]) -> list[Event]:
         if event.latest_wins:
             newest[event.coalesce_key] = i
     return [e for i, e in enumerate(events) if not e.latest_wins or newest[e.coalesce_key] == i]
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    # dataclasses.fields() costs more than a small model's step; recordings call this per event.
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def _plain(value: Any) -> Any:

@@ -150,3 +150,19 @@ async def test_broken_lesson_shows_in_browser_and_never_opens(tmp_path):
         assert "oops.md" in info
         await pilot.press("enter")
         assert isinstance(app.screen, BrowserScreen) and not trainer.sent
+
+
+async def test_help_lists_the_keys_in_the_current_language():
+    from nntui.screens.help import HelpScreen
+
+    app = NntuiApp(FakeTrainer(), lesson="neuron", lang="zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        box = app.screen.query_one("#help")
+        assert box.size.width >= 40 and box.size.height >= 10  # really on screen, not collapsed
+        assert "暂停" in app.export_screenshot() and "继续训练" in app.export_screenshot()
+        await pilot.press("escape")
+        assert isinstance(app.screen, LessonScreen)

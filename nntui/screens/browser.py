@@ -33,13 +33,17 @@ class BrowserScreen(Screen):
         self.query_one(Tree).focus()
 
     def on_screen_resume(self) -> None:
-        self.rebuild()  # done marks may have changed in the lesson we came back from
+        # done marks or the language may have changed in the lesson we came back from
+        self.query_one("#search", Input).placeholder = t("search", self.lang)
+        self.rebuild()
 
     @property
     def lang(self) -> str:
         return self.app.lang
 
     def update_language(self, lang: str) -> None:
+        if not self.is_current:
+            return  # under a lesson: on_screen_resume rebuilds it when it shows again
         self.query_one("#search", Input).placeholder = t("search", lang)
         self.rebuild()
 

@@ -28,7 +28,7 @@ class HelpScreen(ModalScreen):
     BINDINGS = [Binding("escape,q,question_mark", "app.pop_screen", "close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: auto; max-width: 90%; height: auto; max-height: 90%;
+    HelpScreen > VerticalScroll { width: 64; max-width: 95%; height: auto; max-height: 90%;
                                   border: round $accent; padding: 0 1; background: $surface; }
     """
 
@@ -39,5 +39,5 @@ class HelpScreen(ModalScreen):
         table.add_column()
         for key, en, cn in KEYS:
             table.add_row(key, cn if zh else en)
-        with VerticalScroll():
+        with VerticalScroll(id="help"):
             yield Static(table)

@@ -142,8 +142,10 @@ class LessonScreen(Screen):
         controls = self.query_one(ControlsPanel)
         controls.lang = lang
         controls.refresh()
-        self.show_page()
+        self._show_header()
         self._show_status()
+        # Re-mounting the guide's Markdown costs a full layout: let the cheap lines show first.
+        self.call_after_refresh(self.show_page)
 
     def action_page(self, delta: int) -> None:
         page = max(0, min(len(self.lesson.pages) - 1, self.page + delta))
