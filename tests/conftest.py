@@ -9,3 +9,14 @@ import pytest
 def isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("NNTUI_HOME", str(tmp_path / "home"))
     return tmp_path / "home"
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Train as the trainer process does: one torch thread (small models are fastest so)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

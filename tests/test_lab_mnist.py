@@ -21,12 +21,7 @@ BASELINE = {**SMALL, "activation": "sigmoid", "cost": "quadratic", "init": "stan
 IMPROVED = {**BASELINE, "cost": "cross-entropy", "init": "scaled", "l2": 5.0, "lr": 0.5}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def train(exp: MnistMLP, steps: int) -> list:

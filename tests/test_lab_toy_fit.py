@@ -11,12 +11,7 @@ from nntui.lab import catalog
 from nntui.lab.toy_fit import ToyFit
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def run(exp: ToyFit, steps: int | None = None) -> list:
