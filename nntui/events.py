@@ -89,6 +89,41 @@ class Curve(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class LayerNorms(Event):
+    """Per-layer gradient norms at one step, input side first (taken every `probe_every` steps).
+
+    `weight`, `bias` and `total` are ||dL/dW||, ||dL/db|| and their root-sum-square per layer;
+    `delta` is ||dL/dz|| per layer (Nielsen's delta, the layer's "speed of learning"), or empty.
+    `total_norm` is the norm over every parameter before clipping; `clipped_norm` after it
+    (None when clipping is off).
+    """
+
+    kind: ClassVar[str] = "layer_norms"
+    step: int
+    layers: list[str]
+    weight: list[float]
+    bias: list[float]
+    total: list[float]
+    delta: list[float]
+    total_norm: float
+    clipped_norm: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimeNorms(Event):
+    """||dL/dh_t|| for every time step t of a recurrent net, t = 1 first (backprop through time)."""
+
+    kind: ClassVar[str] = "time_norms"
+    latest_wins: ClassVar[bool] = True
+    step: int
+    values: np.ndarray
+
+    @property
+    def coalesce_key(self) -> tuple:
+        return (self.kind,)
+
+
+@dataclass(frozen=True, slots=True)
 class Status(Event):
     """The runner's state: ready, running, paused, finished, diverged or error."""
 
@@ -111,9 +146,13 @@ class Error(Event):
 STATES = ("starting", "ready", "running", "paused", "finished", "diverged", "error")
 
 _KINDS: dict[str, type[Event]] = {
-    cls.kind: cls for cls in (RunStarted, Metrics, ImageGrid, Curve, Status, Error)
+    cls.kind: cls for cls in (RunStarted, Metrics, ImageGrid, Curve, LayerNorms, TimeNorms, Status, Error)
 }
-_ARRAY_FIELDS = {("image_grid", "images"): np.uint8, ("curve", "x"): np.float32}
+_ARRAY_FIELDS = {
+    ("image_grid", "images"): np.uint8,
+    ("curve", "x"): np.float32,
+    ("time_norms", "values"): np.float64,
+}
 
 
 def from_dict(data: dict[str, Any]) -> Event:

@@ -222,7 +222,7 @@ MALFORMED = [
     ("order not an integer", "order = 2", 'order = "2"',
      f"{L}:4: order: expected an integer, got '2'"),
     ("unknown experiment", 'experiment = "mnist-mlp"', 'experiment = "mnist"',
-     f"{L}:5: experiment: unknown experiment 'mnist' (known: mnist-mlp, toy-fit)"),
+     f"{L}:5: experiment: unknown experiment 'mnist' (known: " + ", ".join(catalog.EXPERIMENTS) + ")"),
     ("layout widget unknown", '"accuracy", "digits"]', '"accuracy",\n  "digit"]',
      f"{L}:7: layout[2]: 'digit' is not a widget of mnist-mlp (offers: loss, accuracy, digits)"),
     ("title.zh missing", 'zh = "Nielsen 阶梯"\n', "",
@@ -561,3 +561,26 @@ def test_nudge_choice_cycles_and_bool_flips():
     assert act.nudge("gelu", +1) == "tanh"  # an unknown value counts as the first
     flag = Control("flag", "bool", Text("f", "f"))
     assert flag.nudge(True, +1) is False and flag.nudge(False, -1) is True
+
+
+def test_layout_rows_put_widgets_side_by_side(tmp_path):
+    text = VALID.replace('layout = ["loss", "accuracy", "digits"]', 'layout = [["loss", "accuracy"], "digits"]')
+    lesson = load_lesson(write(tmp_path, text))
+    assert lesson.rows == (("loss", "accuracy"), ("digits",))
+    assert lesson.layout == ("loss", "accuracy", "digits")
+
+
+def test_a_bad_name_inside_a_layout_row_is_located(tmp_path):
+    text = VALID.replace('layout = ["loss", "accuracy", "digits"]', 'layout = [["loss", "acuracy"], "digits"]')
+    with pytest.raises(LessonError) as error:
+        load_lesson(write(tmp_path, text))
+    assert str(error.value).endswith(
+        ":6: layout[0][1]: 'acuracy' is not a widget of mnist-mlp (offers: loss, accuracy, digits)"
+    )
+
+
+def test_every_widget_an_experiment_offers_has_a_panel():
+    from nntui.screens.panels import PANELS
+
+    for spec in catalog.EXPERIMENTS.values():
+        assert set(spec.widgets) <= set(PANELS), spec.name

@@ -114,10 +114,11 @@ class Lesson:
     experiment: str
     params: dict[str, Any]  # the experiment's defaults with the lesson's overrides applied
     controls: tuple[Control, ...]
-    layout: tuple[str, ...]
+    layout: tuple[str, ...]  # every widget, top to bottom and left to right
     intro: Step  # the page shown on opening; never has `set` or `check`
     steps: tuple[Step, ...]
 
+    rows: tuple[tuple[str, ...], ...] = ()  # the same widgets as rows: names in a row sit side by side
     broken: bool = False
 
     @property

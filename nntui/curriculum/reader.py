@@ -115,7 +115,7 @@ class LessonReader:
         spec = catalog.EXPERIMENTS[name]
         title = self.text(data["title"], "title")
         summary = self.text(data["summary"], "summary")
-        layout = self.layout(data.get("layout", list(spec.widgets)), spec)
+        rows = self.layout(data.get("layout", list(spec.widgets)), spec)
         params = spec.defaults() | self.param_values(data.get("params", {}), spec, "params")
         controls = self.controls(data.get("controls", {}), spec)
         steps = self.steps(data.get("steps", []), spec)
@@ -132,7 +132,8 @@ class LessonReader:
             experiment=name,
             params=params,
             controls=controls,
-            layout=layout,
+            layout=tuple(name for row in rows for name in row),
+            rows=rows,
             intro=Step(INTRO, intro_title, intro_body),
             steps=tuple(
                 Step(step_id, pages[step_id][0], pages[step_id][1], values, check)
@@ -185,19 +186,25 @@ class LessonReader:
 
     # experiment-specific values -------------------------------------------------
 
-    def layout(self, value: Any, spec: ExperimentSpec) -> tuple[str, ...]:
+    def layout(self, value: Any, spec: ExperimentSpec) -> tuple[tuple[str, ...], ...]:
+        """Rows of widgets, top to bottom: a name is a row of its own, a list of names shares one."""
         offers = ", ".join(spec.widgets)
         if not isinstance(value, list) or not value:
             raise self.fail("layout", f"expected a non-empty list of widget names (offers: {offers})")
-        for index, widget in enumerate(value):
-            field = f"layout[{index}]"
-            if not isinstance(widget, str):
-                raise self.fail(field, f"expected a widget name, got {widget!r}")
-            if widget not in spec.widgets:
-                raise self.fail(field, f"{widget!r} is not a widget of {spec.name} (offers: {offers})")
-            if widget in value[:index]:
-                raise self.fail(field, f"{widget!r} is listed twice")
-        return tuple(value)
+        rows, seen = [], []
+        for index, entry in enumerate(value):
+            names = entry if isinstance(entry, list) and entry else [entry]
+            for position, widget in enumerate(names):
+                field = f"layout[{index}]" if names is not entry else f"layout[{index}][{position}]"
+                if not isinstance(widget, str):
+                    raise self.fail(field, f"expected a widget name, got {widget!r}")
+                if widget not in spec.widgets:
+                    raise self.fail(field, f"{widget!r} is not a widget of {spec.name} (offers: {offers})")
+                if widget in seen:
+                    raise self.fail(field, f"{widget!r} is listed twice")
+                seen.append(widget)
+            rows.append(tuple(names))
+        return tuple(rows)
 
     def known_param(self, spec: ExperimentSpec, name: str, field: str) -> Param:
         if name not in spec.params:

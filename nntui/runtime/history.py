@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from nntui.events import Curve, Error, Event, ImageGrid, Metrics, RunStarted, Status
+from nntui.events import Curve, Error, Event, ImageGrid, LayerNorms, Metrics, RunStarted, Status, TimeNorms
 
 MAX_RUNS = 8  # older runs drop off the overlay
 
@@ -58,6 +58,10 @@ class Run:
     latest: dict[str, float] = field(default_factory=dict)
     images: dict[str, ImageGrid] = field(default_factory=dict)
     curves: dict[str, Curve] = field(default_factory=dict)
+    layer_norms: LayerNorms | None = None  # the latest probe
+    grad_series: dict[str, Series] = field(default_factory=dict)  # layer name -> total norm over steps
+    clip_series: tuple[Series, Series] | None = None  # pre- and post-clip totals over steps
+    time_norms: TimeNorms | None = None
     step: int = 0
     epoch: float | None = None
 
@@ -113,4 +117,17 @@ class History:
         if isinstance(event, Curve):
             run.curves[event.name] = event
             return "curves"
+        if isinstance(event, LayerNorms):
+            run.layer_norms = event
+            for name, value in zip(event.layers, event.total):
+                run.grad_series.setdefault(name, Series()).append(event.step, value)
+            if event.clipped_norm is not None:
+                if run.clip_series is None:
+                    run.clip_series = (Series(), Series())
+                run.clip_series[0].append(event.step, event.total_norm)
+                run.clip_series[1].append(event.step, event.clipped_norm)
+            return "grads"
+        if isinstance(event, TimeNorms):
+            run.time_norms = event
+            return "time_norms"
         return "other"

@@ -7,7 +7,7 @@ import time
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static
 
@@ -53,8 +53,10 @@ class LessonScreen(Screen):
             yield Static(id="controls-title")
             yield ControlsPanel(self.lesson.controls, self.lesson.params, self.app.lang, id="controls")
         with Vertical(id="live-column"):
-            for name in self.lesson.layout:
-                yield PANELS[name].build().set_class(True, "live-panel")
+            for row in self.lesson.rows or tuple((name,) for name in self.lesson.layout):
+                with Horizontal(classes="live-row"):
+                    for name in row:
+                        yield PANELS[name].build().set_class(True, "live-panel")
         yield StatusLine(id="status")
         yield Footer()
 

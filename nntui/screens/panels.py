@@ -10,6 +10,9 @@ from textual.widget import Widget
 from nntui.runtime.history import History, Run
 from nntui.widgets.chart import LineChart, Series, bucket_means
 from nntui.widgets.digits import DigitGrid
+from nntui.widgets.grad_bars import GradBars
+from nntui.widgets.grad_traces import GradTraces
+from nntui.widgets.time_strip import TimeStrip
 
 # One colour per run, so overlaid runs stay apart; the current run is drawn bright.
 RUN_COLOURS = ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292")
@@ -83,6 +86,33 @@ def update_fit(chart: LineChart, history: History) -> None:
     )
 
 
+def update_grad_traces(traces: GradTraces, history: History) -> None:
+    run = history.current
+    if run is None or not run.grad_series:
+        return
+    first = next(iter(run.grad_series.values()))
+    norms = {name: series.y for name, series in run.grad_series.items()}
+    clip = None
+    if run.clip_series is not None:
+        pre, post = run.clip_series
+        clip = (pre.x, pre.y, post.y)
+    traces.set_traces(first.x, norms, clip)
+
+
+def update_grad_bars(bars: GradBars, history: History) -> None:
+    run = history.current
+    probe = run.layer_norms if run else None
+    if probe is not None:
+        bars.show(probe.layers, probe.total, title=f"norm at step {probe.step:,}")
+
+
+def update_time_norms(strip: TimeStrip, history: History) -> None:
+    run = history.current
+    probe = run.time_norms if run else None
+    if probe is not None:
+        strip.show(probe.values, step=probe.step)
+
+
 PANELS: dict[str, Panel] = {
     "loss": Panel(lambda: LineChart("loss", log_y=True), update_loss, frozenset({"metrics", "runs"})),
     "accuracy": Panel(
@@ -90,4 +120,8 @@ PANELS: dict[str, Panel] = {
     ),
     "digits": Panel(DigitGrid, update_digits, frozenset({"images", "runs"})),
     "fit": Panel(lambda: LineChart("fit", x_label="x"), update_fit, frozenset({"curves", "runs"})),
+    "grad_traces": Panel(GradTraces, update_grad_traces, frozenset({"grads", "runs"})),
+    "grad_bars": Panel(GradBars, update_grad_bars, frozenset({"grads", "runs"})),
+    "time_norms": Panel(lambda: TimeStrip("gradient through time"), update_time_norms,
+                        frozenset({"time_norms", "runs"})),
 }

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from textual.strip import Strip
 
-from .chart_renderer import ChartRenderer
+from .chart_renderer import Band, ChartRenderer
 from .plotting import bucket_means, dots_to_braille, downsample, rasterize
 from .shading import LineCacheWidget, app_no_color, widget_colors
 from .ticks import format_tick, log_ticks, nice_ticks
@@ -40,6 +40,7 @@ from .ticks import format_tick, log_ticks, nice_ticks
 __all__ = [
     "LineChart",
     "Series",
+    "Band",
     "ChartRenderer",
     "bucket_means",
     "downsample",
@@ -67,7 +68,7 @@ class LineChart(LineCacheWidget):
     """A braille line chart of several series (see the module docstring).
 
     `title` and the keyword `options` (log_y, y_min, y_max, x_min, x_max, x_label,
-    value_format) go to the chart's `ChartRenderer`, which documents them; the
+    value_format, bands, y_include, max_y_ticks) go to the chart's `ChartRenderer`, which documents them; the
     other keywords are Textual's widget arguments.
     """
 

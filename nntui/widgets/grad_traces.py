@@ -1,0 +1,458 @@
+"""GradTraces: each layer's gradient norm over the steps, on a log10 axis.
+
+A `LineChart` (braille lines, strip cache) with:
+- one line per layer, coloured along a cool (input side) to warm (output side)
+  ramp, so the depth order reads at a glance;
+- the vanishing (< 1e-5) and exploding (> 1e2) zones as `Band`s behind the
+  lines, labelled at the right edge; both thresholds stay inside the y range
+  (which then changes only when the data leaves 1e-6 .. 1e3, so repaints stay small);
+- each layer's line is its trend: with more probe steps than the chart has dot
+  columns, the mean of each column's worth of steps (noisy per-batch
+  norms would otherwise draw 16 overlapping bands); `smooth=False` draws the
+  min/max envelope instead, like `LineChart`;
+- with clipping on, the total norm before and after clipping as two more lines
+  (always min/max, so a spike in the total stays visible);
+- its own legend: each layer's latest value, compacted when there are many
+  (first layer, a swatch of the middle ones with "+n", the last layer), and the
+  clip totals. From 14 rows the legend takes two lines (title and clip totals,
+  then the layers).
+
+With NO_COLOR the first and last layers are solid and dashed lines, the middle
+layers dotted, the clip totals dash-dot and sparse; the legend shows each
+pattern, and the zones get a sparse "·" fill.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import numpy as np
+from rich.cells import cell_len
+from rich.style import Style
+from textual.color import Color
+from textual.strip import Strip
+
+from .chart import LineChart, Series
+from .chart_legend import _PATTERN_MARKS, _PATTERN_MARKS_SHORT, line_patterns
+from .chart_renderer import Band, ChartRenderer
+from .plotting import dots_to_braille
+from .grad_bars import EXPLODING_COLOR, VANISHING_COLOR, depth_colors, fmt_norm, threshold_label
+from .shading import app_no_color, strip_from_runs, widget_colors
+
+__all__ = [
+    "GradTraces",
+    "TracesRenderer",
+    "downsample_rows",
+    "latest_finite",
+    "bucket_means_rows",
+    "rasterize_many",
+]
+
+PRE_CLIP_COLOR = "#e8e8e8"
+POST_CLIP_COLOR = "#ff66dd"
+_COLOR_MARK = "━━"
+# How many cells the swatch of the middle layers' colours may take in the compact legend.
+_SWATCH_MAX = 8
+
+Run = tuple[str, Style]
+
+
+# -- batched drawing ------------------------------------------------------------
+# Many layers share one x (the probe steps), so they are downsampled as the rows of one
+# matrix and rasterised in one pass; the results equal `downsample` and `rasterize`
+# called series by series (a test checks), at a fraction of the per-call numpy overhead.
+
+
+def downsample_rows(
+    x: np.ndarray, Y: np.ndarray, n_buckets: int, x_range: tuple[float, float] | None = None
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`downsample(x, Y[r], n_buckets, x_range)` for every row r of Y (all sharing x), in one pass."""
+    x = np.asarray(x, dtype=np.float64).ravel()
+    Y = np.asarray(Y, dtype=np.float64).reshape(-1, x.size) if x.size else np.zeros((len(Y), 0))
+    rows = Y.shape[0]
+    finite_x = np.isfinite(x)
+    if not finite_x.all():
+        x, Y = x[finite_x], Y[:, finite_x]
+    bad = ~np.isfinite(Y)
+    if bad.any():
+        Y = np.where(bad, np.nan, Y)
+    if x.size > 1 and np.any(x[1:] < x[:-1]):
+        order = np.argsort(x, kind="stable")
+        x, Y = x[order], Y[:, order]
+    n_buckets = max(1, int(n_buckets))
+    if x.size <= 2 * n_buckets:
+        return [(x, Y[r]) for r in range(rows)]
+    n = x.size
+    lo, hi = (float(x[0]), float(x[-1])) if x_range is None else x_range
+    if not hi > lo:
+        hi = lo + 1.0
+    b = np.floor((x - lo) * (n_buckets / (hi - lo))).astype(np.int64)
+    np.clip(b, 0, n_buckets - 1, out=b)
+    starts = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
+    counts = np.diff(np.r_[starts, n])
+    mins = np.minimum.reduceat(Y, starts, axis=1)
+    maxs = np.maximum.reduceat(Y, starts, axis=1)
+    index = np.broadcast_to(np.arange(n), Y.shape)
+    imin = np.minimum.reduceat(np.where(Y == np.repeat(mins, counts, axis=1), index, n), starts, axis=1)
+    imax = np.minimum.reduceat(np.where(Y == np.repeat(maxs, counts, axis=1), index, n), starts, axis=1)
+    gap = np.isnan(mins)
+    imin = np.where(gap, starts, imin)
+    imax = np.where(gap, starts, imax)
+    first = np.minimum(imin, imax)
+    second = np.maximum(imin, imax)
+    out = np.stack([first, second], axis=2).reshape(rows, -1)
+    keep = np.ones(out.shape, dtype=bool)
+    keep[:, 1::2] = second != first
+    yout = np.take_along_axis(Y, out, axis=1)
+    yout[np.repeat(gap, 2, axis=1)] = np.nan  # a bucket holding a NaN is one NaN point
+    result = []
+    for r in range(rows):
+        o, yo = out[r, keep[r]], yout[r, keep[r]]
+        # Keep the series' own first and last points.
+        if o[0] != 0:
+            o, yo = np.r_[0, o], np.r_[Y[r, 0], yo]
+        if o[-1] != n - 1:
+            o, yo = np.r_[o, n - 1], np.r_[yo, Y[r, -1]]
+        result.append((x[o], yo))
+    return result
+
+
+def rasterize_many(
+    pxs: list[np.ndarray], pys: list[np.ndarray], width: int, height: int, patterns: list[tuple[int, ...]]
+) -> np.ndarray:
+    """`rasterize(pxs[i], pys[i], width, height, patterns[i])` for every i, stacked (n, height, width)."""
+    n = len(pxs)
+    grid = np.zeros((n, height, width), dtype=bool)
+    sizes = [np.asarray(p).size for p in pxs]
+    if not n or not sum(sizes) or width <= 0 or height <= 0:
+        return grid
+    px = np.concatenate([np.asarray(p, dtype=np.float64).ravel() for p in pxs])
+    py = np.concatenate([np.asarray(p, dtype=np.float64).ravel() for p in pys])
+    sid = np.repeat(np.arange(n), sizes)
+    finite = np.isfinite(px) & np.isfinite(py)
+    seg = finite[:-1] & finite[1:] & (sid[:-1] == sid[1:])
+    has_seg = np.zeros(px.size, dtype=bool)
+    has_seg[:-1] |= seg
+    has_seg[1:] |= seg
+    lone = finite & ~has_seg
+
+    x0, y0 = px[:-1][seg], py[:-1][seg]
+    x1, y1 = px[1:][seg], py[1:][seg]
+    seg_sid = sid[:-1][seg]
+    dx, dy = x1 - x0, y1 - y0
+    # Liang-Barsky clipping to [-0.5, width - 0.5] x [-0.5, height - 0.5], as `rasterize`.
+    t0 = np.zeros(x0.size)
+    t1 = np.ones(x0.size)
+    ok = np.ones(x0.size, dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for p, q in ((-dx, x0 + 0.5), (dx, width - 0.5 - x0), (-dy, y0 + 0.5), (dy, height - 0.5 - y0)):
+            r = q / p
+            t0 = np.where(p < 0, np.maximum(t0, r), t0)
+            t1 = np.where(p > 0, np.minimum(t1, r), t1)
+            ok &= ~((p == 0) & (q < 0))
+    ok &= t0 <= t1
+    cx0, cy0 = x0[ok] + t0[ok] * dx[ok], y0[ok] + t0[ok] * dy[ok]
+    cx1, cy1 = x0[ok] + t1[ok] * dx[ok], y0[ok] + t1[ok] * dy[ok]
+    steps = np.ceil(np.maximum(np.abs(cx1 - cx0), np.abs(cy1 - cy0))).astype(np.int64) + 1
+    total = int(steps.sum())
+    if total:
+        seg_id = np.repeat(np.arange(steps.size), steps)
+        offset = np.arange(total) - np.repeat(np.cumsum(steps) - steps, steps)
+        t = offset / np.maximum(steps - 1, 1)[seg_id]
+        xs = np.rint(cx0[seg_id] + t * (cx1 - cx0)[seg_id])
+        ys = np.rint(cy0[seg_id] + t * (cy1 - cy0)[seg_id])
+        ds = seg_sid[ok][seg_id]
+    else:
+        xs = ys = np.zeros(0)
+        ds = np.zeros(0, dtype=np.int64)
+    lx, ly = np.rint(px[lone]), np.rint(py[lone])
+    inside = (lx >= 0) & (lx < width) & (ly >= 0) & (ly < height)
+    xs = np.concatenate([xs, lx[inside]]).astype(np.int64)
+    ys = np.concatenate([ys, ly[inside]]).astype(np.int64)
+    ds = np.concatenate([ds, sid[lone][inside]])
+    if inside.any():  # each series' lone points after its segments, as `rasterize` orders them
+        order = np.argsort(ds, kind="stable")
+        xs, ys, ds = xs[order], ys[order], ds[order]
+    np.clip(xs, 0, width - 1, out=xs)
+    np.clip(ys, 0, height - 1, out=ys)
+    if xs.size > 1:
+        new = np.r_[True, (xs[1:] != xs[:-1]) | (ys[1:] != ys[:-1]) | (ds[1:] != ds[:-1])]
+        xs, ys, ds = xs[new], ys[new], ds[new]
+    if any(p is not None and len(p) > 1 for p in patterns):
+        # Each dot's position along its own series' path, for the line patterns.
+        first_of = np.searchsorted(ds, np.arange(n))
+        pos = np.arange(ds.size) - first_of[ds]
+        keep = np.ones(ds.size, dtype=bool)
+        for pattern in {tuple(p) for p in patterns if p is not None and len(p) > 1}:
+            members = np.array([p is not None and tuple(p) == pattern for p in patterns])
+            sel = members[ds]
+            keep[sel] = np.asarray(pattern, dtype=bool)[pos[sel] % len(pattern)]
+        xs, ys, ds = xs[keep], ys[keep], ds[keep]
+    grid.reshape(-1)[(ds * height + ys) * width + xs] = True  # flat indices: faster than three
+    return grid
+
+
+class TracesRenderer(ChartRenderer):
+    """A ChartRenderer that draws series sharing an x array in one batch (same output, faster)."""
+
+    def _series_bits(self, points, patterns, plot_w, plot_rows):
+        (x_lo, x_hi), (y_lo, y_hi) = self.x_range, self.y_range
+        dots_w, dots_h = 2 * plot_w, 4 * plot_rows
+        sx = (dots_w - 1) / (x_hi - x_lo)
+        sy = (dots_h - 1) / (y_hi - y_lo)
+        groups: list[tuple[np.ndarray, list[int]]] = []
+        for i, (x, _) in enumerate(points):
+            for gx, members in groups:
+                if gx is x or (gx.size == x.size and np.array_equal(gx, x)):
+                    members.append(i)
+                    break
+            else:
+                groups.append((x, [i]))
+        down: list[tuple[np.ndarray, np.ndarray]] = [None] * len(points)  # type: ignore[list-item]
+        for gx, members in groups:
+            Y = np.stack([points[i][1] for i in members]) if gx.size else np.zeros((len(members), 0))
+            for i, xy in zip(members, downsample_rows(gx, Y, dots_w, (x_lo, x_hi))):
+                down[i] = xy
+        pxs = [(x - x_lo) * sx for x, _ in down]
+        pys = [(y_hi - y) * sy for _, y in down]
+        grids = rasterize_many(pxs, pys, dots_w, dots_h, patterns)
+        bits = dots_to_braille(grids.reshape(len(points) * dots_h, dots_w)).reshape(len(points), plot_rows, plot_w)
+        return [None if x.size == 0 else bits[i] for i, (x, _) in enumerate(down)]
+
+
+def bucket_means_rows(x: np.ndarray, Y: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """`plotting.bucket_means(x, Y[r], n)` for every row r of Y (all sharing x) at once:
+    at most `n` bucket means of x, and of each row (a NaN in a bucket makes it NaN, a gap)."""
+    x = np.asarray(x, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    if x.size <= n:
+        return x, Y
+    size = -(-x.size // n)
+    whole = x.size // size * size
+    xs = x[:whole].reshape(-1, size).mean(axis=1)
+    ys = Y[:, :whole].reshape(Y.shape[0], -1, size).mean(axis=2)
+    if whole < x.size:
+        xs = np.r_[xs, x[whole:].mean()]
+        ys = np.concatenate([ys, Y[:, whole:].mean(axis=1, keepdims=True)], axis=1)
+    return xs, ys
+
+
+def latest_finite(y: np.ndarray) -> float:
+    """The last finite value of `y` (NaN when there is none)."""
+    y = np.asarray(y, dtype=np.float64).ravel()
+    if y.size and math.isfinite(y[-1]):
+        return float(y[-1])
+    fin = np.flatnonzero(np.isfinite(y))
+    return float(y[fin[-1]]) if fin.size else math.nan
+
+
+class GradTraces(LineChart):
+    """Per-layer gradient norms over steps on a log axis, with vanishing/exploding bands
+    and pre/post-clip totals (see the module docstring).
+
+    Other keyword `options` go to the chart (e.g. `x_max` = the run's total steps to fix
+    the x axis, `x_label`).
+    """
+
+    DEFAULT_CSS = """
+    GradTraces {
+        width: 1fr;
+        height: 1fr;
+        min-height: 4;
+    }
+    """
+
+    def __init__(
+        self,
+        title: str = "gradient norm per layer",
+        *,
+        vanishing: float = 1e-5,
+        exploding: float = 1e2,
+        smooth: bool = True,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+        **options,
+    ) -> None:
+        options["log_y"] = True
+        options.setdefault("max_y_ticks", 6)
+        super().__init__(title, name=name, id=id, classes=classes, disabled=disabled, **options)
+        self.renderer = TracesRenderer(title, **options)
+        self._steps = np.zeros(0)
+        self._norms: dict[str, np.ndarray] = {}
+        self._clip: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.smooth = smooth
+        self._smoothed: tuple[tuple, np.ndarray, np.ndarray] | None = None
+        self._set_bands(vanishing, exploding)
+
+    # -- data -----------------------------------------------------------------
+    def set_traces(
+        self,
+        steps: np.ndarray,
+        norms: Mapping[str, np.ndarray],
+        clip: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    ) -> None:
+        """Replace the data: `norms` maps each layer (input side first) to its norm at each
+        of `steps`; `clip` is (steps, pre-clip totals, post-clip totals) when clipping is on.
+        Repaints only the lines that changed."""
+        self._steps = np.asarray(steps)
+        self._norms = {str(k): np.asarray(v) for k, v in norms.items()}
+        self._clip = None if clip is None else tuple(np.asarray(a) for a in clip)  # type: ignore[assignment]
+        self._smoothed = None
+        self.update_lines()
+
+    def set_thresholds(self, vanishing: float = 1e-5, exploding: float = 1e2) -> None:
+        self._set_bands(vanishing, exploding)
+        self.update_lines()
+
+    def _set_bands(self, vanishing: float, exploding: float) -> None:
+        self.vanishing, self.exploding = float(vanishing), float(exploding)
+        self.renderer.bands = [
+            Band(float(exploding), None, f"exploding > {threshold_label(exploding)}", EXPLODING_COLOR),
+            Band(None, float(vanishing), f"vanishing < {threshold_label(vanishing)}", VANISHING_COLOR),
+        ]
+        self.renderer.y_include = [float(vanishing), float(exploding)]
+
+    def _layer_points(self, max_points: int | None) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The layers' x and y as drawn: smoothed to at most `max_points` (kept until the data changes)."""
+        ys = list(self._norms.values())
+        if not self.smooth or max_points is None or self._steps.size <= max_points or not ys:
+            return self._steps, ys
+        if any(y.shape != self._steps.shape for y in ys):  # ragged input: no shared x to smooth over
+            return self._steps, ys
+        key = (max_points, len(ys), id(self._steps), self._steps.size)
+        if self._smoothed is None or self._smoothed[0] != key:
+            xs, Y = bucket_means_rows(self._steps, np.stack(ys), max_points)
+            self._smoothed = (key, xs, Y)
+        _, xs, Y = self._smoothed
+        return xs, list(Y)
+
+    def make_series(self, no_color: bool = False, max_points: int | None = None) -> list[Series]:
+        """The chart's series: the layers (input side first), then the clip totals. With
+        `smooth`, layers with more than `max_points` points are drawn as bucket means."""
+        names = list(self._norms)
+        n = len(names)
+        colors = depth_colors(n)
+        x, ys = self._layer_points(max_points)
+        out = [
+            Series(name, x if y.shape == x.shape else self._steps, y, colors[i], dim=no_color and 0 < i < n - 1)
+            for i, (name, y) in enumerate(zip(names, ys))
+        ]
+        if self._clip is not None:
+            cs, pre, post = self._clip
+            out.append(Series("pre-clip", cs, pre, PRE_CLIP_COLOR))
+            out.append(Series("post-clip", cs, post, POST_CLIP_COLOR))
+        return out
+
+    # -- building -------------------------------------------------------------
+    def build_lines(self, width: int, height: int) -> list[Strip]:
+        base, fg, bg = widget_colors(self)
+        return self.render_traces(width, height, base=base, foreground=fg, background=bg, no_color=app_no_color(self))
+
+    def render_traces(
+        self,
+        width: int,
+        height: int,
+        *,
+        base: Style | None = None,
+        foreground: Color | None = None,
+        background: Color | None = None,
+        no_color: bool = False,
+    ) -> list[Strip]:
+        """All lines of the widget (needs no app: tests and benchmarks call it)."""
+        if width <= 0 or height <= 0:
+            return []
+        base = base if base is not None else Style()
+        fg = foreground if foreground is not None else Color(224, 224, 224)
+        bg = background if background is not None else Color(0, 0, 0)
+        # One point per dot column is enough for a trend line (the gutter only makes it fewer).
+        series = self.make_series(no_color, max_points=2 * width)
+        styles, muted, bold = self.renderer.series_styles(series, base, fg, bg, no_color)
+        header = None
+        if height >= 2:
+            header = self._header(series, styles, muted, bold, base, width, 2 if height >= 14 else 1, no_color)
+        return self.renderer.render(
+            series, width, height, base=base, foreground=fg, background=bg, no_color=no_color, header=header
+        )
+
+    # -- the legend -------------------------------------------------------------
+    def _header(
+        self,
+        series: list[Series],
+        styles: list[Style],
+        muted: Style,
+        bold: Style,
+        blank: Style,
+        width: int,
+        n_lines: int,
+        no_color: bool,
+    ) -> list[Strip]:
+        n_layers = len(self._norms)
+        patterns = line_patterns(series, no_color)
+        # Latest values from the data itself (not the smoothed trend).
+        raw = list(self._norms.values())
+        if self._clip is not None:
+            raw += [self._clip[1], self._clip[2]]
+        values = [latest_finite(y) for y in raw]
+        title = self.renderer.title
+        if not n_layers:
+            title = f"{title}: waiting for gradients"
+
+        def entry(i: int, short: bool, name: str | None = None) -> list[Run]:
+            if no_color:
+                mark = (_PATTERN_MARKS_SHORT if short else _PATTERN_MARKS).get(patterns[i], "─")
+            else:
+                mark = _COLOR_MARK[:1] if short else _COLOR_MARK
+            label = series[i].name if name is None else name
+            return [(mark, styles[i]), (f" {label} {fmt_norm(values[i])}", styles[i])]
+
+        def layers(level: int) -> list[list[Run]]:
+            """Layer entries: 0 all; 1 first, middle summary, last; 2 the same with short marks."""
+            if level == 0 or n_layers <= 2:
+                return [entry(i, level >= 2) for i in range(n_layers)]
+            mid = list(range(1, n_layers - 1))
+            if no_color:
+                summary = [((_PATTERN_MARKS_SHORT if level >= 2 else _PATTERN_MARKS)[patterns[1]], styles[1])]
+            else:
+                k = min(len(mid), _SWATCH_MAX if level < 2 else 3)
+                picks = [mid[round(j * (len(mid) - 1) / max(k - 1, 1))] for j in range(k)]
+                summary = [("━", styles[i]) for i in picks]
+            summary.append((f" +{len(mid)}", muted))
+            return [entry(0, level >= 2), summary, entry(n_layers - 1, level >= 2)]
+
+        def clips(level: int) -> list[list[Run]]:
+            if self._clip is None:
+                return []
+            k = n_layers
+            if level >= 2:
+                return [entry(k, True, "pre"), entry(k + 1, True, "post")]
+            return [entry(k, False), entry(k + 1, False)]
+
+        def join(parts: list[list[Run]], with_title: bool, gap: str) -> list[Run]:
+            runs: list[Run] = [(title, bold)] if with_title and title else []
+            for part in parts:
+                if runs:
+                    runs.append((gap, blank))
+                runs += part
+            return runs
+
+        def fit(candidates: list[list[Run]]) -> Strip:
+            for runs in candidates:
+                if sum(cell_len(t) for t, _ in runs) <= width:
+                    break
+            used = sum(cell_len(t) for t, _ in runs)
+            if used < width:
+                runs = runs + [(" " * (width - used), blank)]
+            return strip_from_runs(runs).crop(0, width)
+
+        if n_lines >= 2:
+            first = fit([join(clips(0), True, "  "), join(clips(2), True, " "), join(clips(2), False, " ")])
+            second = fit([join(layers(lv), False, gap) for lv, gap in ((0, "  "), (1, "  "), (2, " "))])
+            return [first, second]
+        candidates = []
+        for lv, with_title, gap in ((0, True, "  "), (1, True, "  "), (1, False, "  "), (2, False, " ")):
+            candidates.append(join(layers(lv) + clips(lv), with_title, gap))
+        candidates.append(join(layers(2), False, " "))  # without the clip totals (they are lines too)
+        return [fit(candidates)]
