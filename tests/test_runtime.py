@@ -212,3 +212,12 @@ def test_a_real_mnist_run_with_a_huge_learning_rate_is_called_diverged():
     assert driver.state == "diverged", driver.state
     status = [e for e in driver.take() if isinstance(e, Status)][-1]
     assert "lower the learning rate" in status.message and status.step < 300
+
+
+def test_a_blown_up_gradient_gets_gradient_advice_not_learning_rate_advice():
+    from nntui.runtime.driver import _first_non_finite, _remedy
+
+    events = [Metrics(1, {"train_loss": 2.0, "grad_total": float("inf")})]
+    name, _ = _first_non_finite(events)
+    assert name == "grad_total" and "clipping" in _remedy(name)
+    assert "learning rate" in _remedy("train_loss")

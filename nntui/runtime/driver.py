@@ -111,11 +111,8 @@ class Driver:
         bad = _first_non_finite(events)
         if bad is not None:
             name, value = bad
-            self._set_state(
-                "diverged",
-                f"diverged at step {experiment.step_count}: {name} is {value:.3g}; "
-                "lower the learning rate and press r",
-            )
+            self._set_state("diverged", f"diverged at step {experiment.step_count}: {name} is {value:.3g}; "
+                            f"{_remedy(name)} and press r")
         elif experiment.done:
             self._set_state("finished")
 
@@ -139,6 +136,13 @@ class Driver:
     def _emit_status(self, message: str = "") -> None:
         self._last_status = time.perf_counter()
         self.outbox.append(Status(self.state, self.step, round(self.steps_per_s(), 1), message))
+
+
+def _remedy(metric: str) -> str:
+    # A loss blows up from too large steps; a gradient norm can overflow at step 1 from the init.
+    if metric.startswith(("grad", "bptt")):
+        return "turn clipping on or lower the init scale"
+    return "lower the learning rate"
 
 
 def _first_non_finite(events: list[Event]) -> tuple[str, float] | None:
