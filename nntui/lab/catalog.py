@@ -141,7 +141,72 @@ TOY_FIT = ExperimentSpec(
     widgets=("loss", "fit"),
 )
 
-EXPERIMENTS: dict[str, ExperimentSpec] = {spec.name: spec for spec in (MNIST_MLP, TOY_FIT)}
+# Gradient probes shared by the experiments that show vanishing and exploding gradients.
+_CLIPPING = (
+    Param("clip", "bool", False, live=True, help="clip the total gradient norm"),
+    Param("max_norm", "float", 1.0, min=1e-3, max=1e3, live=True, help="clipping threshold"),
+    Param("probe_every", "int", 1, min=1, max=1000, live=True, help="steps between gradient probes"),
+)
+_GRADIENT_METRICS = ("grad_first", "grad_last", "grad_ratio", "grad_max", "grad_total", "grad_total_clipped")
+
+DEEP_MLP = ExperimentSpec(
+    name="deep-mlp",
+    target="nntui.lab.deep_mlp:DeepMLP",
+    summary="A deep MLP on MNIST-5k with per-layer gradient norms: vanishing and exploding gradients.",
+    params=_params(
+        Param("depth", "int", 8, min=2, max=16, help="hidden layers"),
+        Param("width", "int", 30, min=4, max=256, help="units per hidden layer"),
+        Param("activation", "choice", "sigmoid", choices=("sigmoid", "tanh", "relu", "gelu")),
+        Param("init", "choice", "xavier", choices=("standard", "scaled", "xavier", "he"),
+              help="standard N(0,1); scaled N(0,1/n_in); xavier (Glorot); he (Kaiming)"),
+        Param("init_scale", "float", 1.0, min=0.01, max=100.0, help="multiplies every initial weight"),
+        Param("norm", "choice", "none", choices=("none", "layernorm", "batchnorm")),
+        Param("residual", "bool", False, help="x + f(x) around every hidden layer after the first"),
+        Param("lr", "float", 0.1, min=1e-5, max=100.0, live=True, help="SGD learning rate"),
+        Param("batch", "int", 32, min=1, max=4000, help="mini-batch size"),
+        Param("steps", "int", 3000, min=1, max=1_000_000, help="steps to train"),
+        # 1,000 test images through the net cost as much as 3-4 training steps: every 250 steps
+        # that took ~1.5% of the time (a third of the 0.95x budget below), every 500 ~0.8%.
+        Param("eval_every", "int", 500, min=10, max=100000, help="steps between test evaluations"),
+        *_CLIPPING[:2],
+        # Every 10th step: ~90 probes a second is more than a chart can show, and it keeps
+        # training at >= 0.95x a bare loop's steps/s (every step: ~0.87x; benchmarks/bench_probe.py).
+        Param("probe_every", "int", 10, min=1, max=1000, live=True,
+              help="steps between gradient probes (1: every step)"),
+    ),
+    metrics=("step", "epoch", "train_loss", "test_loss", "test_accuracy", *_GRADIENT_METRICS),
+    widgets=("grad_traces", "grad_bars", "loss", "accuracy"),
+)
+
+RECALL_RNN = ExperimentSpec(
+    name="recall-rnn",
+    target="nntui.lab.recurrent:RecallRNN",
+    summary="RNN, LSTM or GRU recalling the first token after T steps: gradients through time.",
+    params=_params(
+        Param("cell", "choice", "rnn", choices=("rnn", "lstm", "gru"), help="tanh RNN, LSTM or GRU"),
+        Param("T", "int", 50, min=2, max=200, help="sequence length: the distance to remember"),
+        Param("hidden", "int", 64, min=4, max=512, help="hidden units"),
+        Param("vocab", "int", 8, min=2, max=64, help="distinct tokens"),
+        Param("forget_bias", "float", 0.0, min=-10.0, max=10.0,
+              help="added to the LSTM forget-gate bias at initialisation (0: PyTorch's default, ~0)"),
+        Param("init_scale", "float", 1.0, min=0.01, max=10.0, help="multiplies the recurrent weights"),
+        Param("lr", "float", 0.003, min=1e-5, max=1.0, live=True, help="Adam learning rate"),
+        Param("batch", "int", 32, min=1, max=1024, help="sequences per step"),
+        Param("steps", "int", 3000, min=1, max=1_000_000, help="steps to train"),
+        *_CLIPPING[:2],
+        # Every 50th step: a probe step runs the cells one time step at a time, 1.5x (rnn) to 3x
+        # (lstm) the cost of a fused step; every 50th keeps training at >= 0.95x (every 25th: lstm
+        # ~0.93x) and still redraws the dL/dh_t strip 3-4 times a second.
+        Param("probe_every", "int", 50, min=1, max=1000, live=True,
+              help="steps between gradient probes (dL/dh_t for every t; 1: every step)"),
+    ),
+    metrics=("step", "train_loss", "accuracy", "bptt_ratio", "grad_total", "grad_total_clipped"),
+    widgets=("time_norms", "loss", "accuracy"),
+)
+
+EXPERIMENTS: dict[str, ExperimentSpec] = {
+    spec.name: spec for spec in (MNIST_MLP, TOY_FIT, DEEP_MLP, RECALL_RNN)
+}
 
 
 def get(name: str) -> ExperimentSpec:

@@ -142,7 +142,7 @@ def _remedy(metric: str) -> str:
     # A loss blows up from too large steps; a gradient norm can overflow at step 1 from the init.
     if metric.startswith(("grad", "bptt")):
         return "turn clipping on or lower the init scale"
-    return "lower the learning rate"
+    return "lower the learning rate (or the initial weights' scale)"
 
 
 def _first_non_finite(events: list[Event]) -> tuple[str, float] | None:
