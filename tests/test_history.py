@@ -1,0 +1,47 @@
+"""The UI's run history, built from events alone."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nntui.events import LayerNorms, Metrics, RunStarted, Status, TimeNorms
+from nntui.runtime.history import MAX_RUNS, History
+
+
+def probe(step: int, scale: float, clipped: float | None = None) -> LayerNorms:
+    layers = ["layer 1", "layer 2", "output"]
+    total = [scale * 1e-4, scale * 1e-2, scale]
+    return LayerNorms(step, layers, total, [0.0] * 3, total, [], scale * 1.5, clipped)
+
+
+def test_layer_norms_become_one_series_per_layer_and_the_latest_probe():
+    history = History()
+    changed = history.apply([RunStarted(1, "deep-mlp", {}, 0, "cpu"), probe(1, 1.0), probe(11, 2.0)])
+    assert {"runs", "grads"} <= changed
+    run = history.current
+    assert list(run.grad_series) == ["layer 1", "layer 2", "output"]
+    np.testing.assert_allclose(run.grad_series["layer 1"].x, [1, 11])
+    np.testing.assert_allclose(run.grad_series["output"].y, [1.0, 2.0])
+    assert run.layer_norms.step == 11 and run.clip_series is None
+
+
+def test_clipping_keeps_pre_and_post_totals_from_when_it_was_turned_on():
+    history = History()
+    history.apply([RunStarted(1, "deep-mlp", {}, 0, "cpu"), probe(1, 1.0), probe(11, 4.0, clipped=1.0)])
+    pre, post = history.current.clip_series
+    assert list(pre.x) == [11] and list(pre.y) == [6.0] and list(post.y) == [1.0]
+
+
+def test_time_norms_latest_wins_and_runs_are_capped():
+    history = History()
+    history.apply([RunStarted(1, "recall-rnn", {}, 0, "cpu"), TimeNorms(5, np.array([1e-9, 1.0]))])
+    assert history.current.time_norms.step == 5
+    for run in range(2, MAX_RUNS + 3):
+        history.apply([RunStarted(run, "recall-rnn", {}, 0, "cpu"), Metrics(1, {"train_loss": 1.0})])
+    assert len(history.runs) == MAX_RUNS and history.runs[0].number == 3
+
+
+def test_events_before_any_run_are_ignored_but_status_is_kept():
+    history = History()
+    changed = history.apply([Metrics(1, {"train_loss": 1.0}), Status("ready", 0)])
+    assert history.current is None and history.status.state == "ready" and "status" in changed
