@@ -47,11 +47,19 @@ def _series(run: Run, metric: str, name: str, colour: str, dim: bool, smooth: bo
     return Series(name, x, y, colour, dim)
 
 
+def _first_of(run: Run, *metrics: str) -> str | None:
+    """The first of these metrics the run reports (experiments name their held-out set differently)."""
+    return next((metric for metric in metrics if metric in run.series), None)
+
+
 def update_loss(chart: LineChart, history: History) -> None:
     current = history.current
     series = []
     for run in history.runs[:-1]:
-        series.append(_series(run, "test_loss", f"{_label(run)} test", _run_colour(run), True))
+        metric = _first_of(run, "test_loss", "train_loss")
+        if metric is not None:
+            name = f"{_label(run)} {'test' if metric == 'test_loss' else 'train'}"
+            series.append(_series(run, metric, name, _run_colour(run), True, smooth=metric == "train_loss"))
     if current is not None:
         series.append(_series(current, "train_loss", "train", TRAIN_COLOUR, False, smooth=True))
         series.append(_series(current, "test_loss", "test", TEST_COLOUR, False))
@@ -59,10 +67,16 @@ def update_loss(chart: LineChart, history: History) -> None:
 
 
 def update_accuracy(chart: LineChart, history: History) -> None:
+    """Held-out accuracy where the experiment has a test set, else the per-batch accuracy, smoothed."""
     series = []
     for run in history.runs:
+        metric = _first_of(run, "test_accuracy", "accuracy")
+        if metric is None:
+            continue
         dim = run is not history.current
-        series.append(_series(run, "test_accuracy", _label(run), _run_colour(run), dim))
+        series.append(_series(run, metric, _label(run), _run_colour(run), dim, smooth=metric == "accuracy"))
+        if not dim:
+            chart.set_title("test accuracy" if metric == "test_accuracy" else "accuracy")
     chart.set_series([s for s in series if s is not None])
 
 

@@ -104,8 +104,9 @@ class LineChart(LineCacheWidget):
         self.update_lines()
 
     def set_title(self, title: str) -> None:
-        self.renderer.title = title
-        self.update_lines()
+        if title != self.renderer.title:  # a rebuild costs milliseconds: skip it when nothing changed
+            self.renderer.title = title
+            self.update_lines()
 
     def build_lines(self, width: int, height: int) -> list[Strip]:
         base, fg, bg = widget_colors(self)
