@@ -201,7 +201,7 @@ RECALL_RNN = ExperimentSpec(
               help="steps between gradient probes (dL/dh_t for every t; 1: every step)"),
     ),
     metrics=("step", "train_loss", "accuracy", "bptt_ratio", "grad_total", "grad_total_clipped"),
-    widgets=("time_norms", "loss", "accuracy"),
+    widgets=("time_norms", "loss", "accuracy", "grad_total"),
 )
 
 EXPERIMENTS: dict[str, ExperimentSpec] = {

@@ -20,7 +20,7 @@ from nntui.screens.panels import PANELS
 from nntui.widgets.controls import ControlsPanel
 from nntui.widgets.status import StatusLine
 
-CHART_INTERVAL_S = 0.2  # charts redraw at most 5 times a second: keys and SSH bandwidth first
+TICK_S = 0.1  # how often the screen looks for panels due a redraw (each has its own rate)
 STATUS_METRICS = {"train_loss": "loss", "test_accuracy": "acc"}  # metric: its short name
 
 
@@ -41,8 +41,8 @@ class LessonScreen(Screen):
         self.history = History()
         self.page = 0
         self.params = dict(lesson.params)  # what `r` trains: defaults, then the open step's `set`
-        self._dirty: set[str] = set()
-        self._last_chart_draw = 0.0
+        self._dirty: dict[str, set[str]] = {}  # panel -> kinds of data changed since its last draw
+        self._last_draw: dict[str, float] = {}
 
     # ---- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -65,12 +65,13 @@ class LessonScreen(Screen):
         self.query_one(ControlsPanel).focus()
         self.show_page()
         self._start(label="intro")
-        self.set_interval(CHART_INTERVAL_S, self._redraw_charts)
+        self.set_interval(TICK_S, self._redraw_charts)
 
     # ---- events from the trainer ---------------------------------------------------------
     def apply_events(self, events: list[Event]) -> None:
         changed = self.history.apply(events)
-        self._dirty |= changed
+        for name in self.lesson.layout:
+            self._dirty.setdefault(name, set()).update(changed)
         if "error" in changed:
             self.notify(self.history.errors[-1].message, severity="error", timeout=10)
         if changed & {"images", "curves", "runs"}:
@@ -79,15 +80,15 @@ class LessonScreen(Screen):
         self._check_step()
 
     def _redraw_charts(self, force: bool = False) -> None:
+        """Redraw each panel whose data changed, no more often than the panel allows."""
         now = time.monotonic()
-        if not self._dirty or (not force and now - self._last_chart_draw < CHART_INTERVAL_S):
-            return
         for name, widget in self.widgets.items():
             panel = PANELS[name]
-            if self._dirty & panel.feeds_on:
+            stale = self._dirty.get(name, set()) & panel.feeds_on
+            if stale and (force or now - self._last_draw.get(name, 0.0) >= panel.interval_s):
                 panel.update(widget, self.history)
-        self._dirty.clear()
-        self._last_chart_draw = now
+                self._dirty[name] = set()
+                self._last_draw[name] = now
 
     def _show_status(self) -> None:
         status = self.history.status

@@ -26,6 +26,7 @@ class Panel:
     build: Callable[[], Widget]
     update: Callable[[Widget, History], None]
     feeds_on: frozenset[str]  # History change kinds that call for a redraw
+    interval_s: float = 0.2  # redraw at most this often: keys and SSH bandwidth come first
 
 
 def _run_colour(run: Run) -> str:
@@ -127,6 +128,18 @@ def update_time_norms(strip: TimeStrip, history: History) -> None:
         strip.show(probe.values, step=probe.step)
 
 
+def update_grad_total(chart: LineChart, history: History) -> None:
+    """The total gradient norm over steps, and after clipping when clipping is on."""
+    run = history.current
+    if run is None:
+        return
+    series = [
+        _series(run, "grad_total", "before clip", TEST_COLOUR, False),
+        _series(run, "grad_total_clipped", "after clip", TRAIN_COLOUR, False),
+    ]
+    chart.set_series([s for s in series if s is not None])
+
+
 PANELS: dict[str, Panel] = {
     "loss": Panel(lambda: LineChart("loss", log_y=True), update_loss, frozenset({"metrics", "runs"})),
     "accuracy": Panel(
@@ -134,8 +147,11 @@ PANELS: dict[str, Panel] = {
     ),
     "digits": Panel(DigitGrid, update_digits, frozenset({"images", "runs"})),
     "fit": Panel(lambda: LineChart("fit", x_label="x"), update_fit, frozenset({"curves", "runs"})),
-    "grad_traces": Panel(GradTraces, update_grad_traces, frozenset({"grads", "runs"})),
-    "grad_bars": Panel(GradBars, update_grad_bars, frozenset({"grads", "runs"})),
+    # Gradient views are cheap to redraw (3-5 ms) and change with every probe: 10 Hz.
+    "grad_traces": Panel(GradTraces, update_grad_traces, frozenset({"grads", "runs"}), 0.1),
+    "grad_bars": Panel(GradBars, update_grad_bars, frozenset({"grads", "runs"}), 0.1),
     "time_norms": Panel(lambda: TimeStrip("gradient through time"), update_time_norms,
-                        frozenset({"time_norms", "runs"})),
+                        frozenset({"time_norms", "runs"}), 0.1),
+    "grad_total": Panel(lambda: LineChart("total gradient norm", log_y=True), update_grad_total,
+                        frozenset({"metrics", "runs"})),
 }
