@@ -43,6 +43,7 @@ class LessonScreen(Screen):
         self.params = dict(lesson.params)  # what `r` trains: defaults, then the open step's `set`
         self._dirty: dict[str, set[str]] = {}  # panel -> kinds of data changed since its last draw
         self._last_draw: dict[str, float] = {}
+        self._told = ""  # the last divergence message shown as a notification
 
     # ---- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -74,6 +75,10 @@ class LessonScreen(Screen):
             self._dirty.setdefault(name, set()).update(changed)
         if "error" in changed:
             self.notify(self.history.errors[-1].message, severity="error", timeout=10)
+        status = self.history.status
+        if "status" in changed and status.state == "diverged" and status.message != self._told:
+            self._told = status.message  # the status line cuts long advice at 80 columns; say it once
+            self.notify(status.message, severity="warning", timeout=10)
         if changed & {"images", "curves", "runs"}:
             self._redraw_charts(force=True)
         self._show_status()
@@ -137,9 +142,10 @@ class LessonScreen(Screen):
         done = self.app.progress.steps_done(self.lesson.id)
         marks = "".join("✓" if step.id in done else "·" for step in self.lesson.steps)
         where = t("intro", lang) if self.page == 0 else f"{t('step', lang)} {self.page}/{len(self.lesson.steps)}"
-        self.query_one("#lesson-header", Static).update(
-            Text.assemble((self.lesson.title.get(lang), "bold"), f"   {where}   ", (marks, "green"))
-        )
+        header = Text.assemble((self.lesson.title.get(lang), "bold"), f"   {where}   ", (marks, "green"))
+        if self.query_one(ControlsPanel).pending:  # a hint that stays until r, not a toast per page
+            header.append(f"   r: {t('press_r', lang)}", style="bold yellow")
+        self.query_one("#lesson-header", Static).update(header)
 
     def update_language(self, lang: str) -> None:
         controls = self.query_one(ControlsPanel)
@@ -160,8 +166,6 @@ class LessonScreen(Screen):
         if settings and settings != {k: self.params.get(k) for k in settings}:
             self.params.update(settings)
             self.query_one(ControlsPanel).set_values(settings)
-        if step is not None:
-            self.notify(t("press_r", self.app.lang), timeout=4)
         self.show_page()
 
     # ---- controlling the run ---------------------------------------------------------------
@@ -173,6 +177,7 @@ class LessonScreen(Screen):
             self.app.restart_trainer()
             self.app.trainer.send(start)
         controls.mark_applied()
+        self._show_header()
 
     def action_restart(self) -> None:
         step = self.current_step
@@ -185,7 +190,7 @@ class LessonScreen(Screen):
         elif state == "paused":
             self.app.trainer.send(Resume())
         elif state in ("finished", "diverged", "error"):
-            self.notify(t("press_r", self.app.lang), timeout=3)
+            self.notify(t("run_over", self.app.lang), timeout=3)
 
     def action_step_once(self) -> None:
         self.app.trainer.send(StepOnce())
@@ -193,8 +198,7 @@ class LessonScreen(Screen):
     def on_controls_panel_changed(self, message: ControlsPanel.Changed) -> None:
         if message.knob.apply == "live":
             self.app.trainer.send(SetParam(message.knob.param, message.value))
-        else:
-            self.notify(t("pending", self.app.lang), timeout=3)
+        self._show_header()
 
     def action_leave(self) -> None:
         self.app.trainer.send(Stop())
