@@ -7,7 +7,9 @@ before torch is imported, so a typo costs milliseconds, not seconds.
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,18 +125,28 @@ class HeadlessRun:
             transient=True,
             console=_stderr_console(),
         )
+        # Ctrl+C sets a flag the loop reads between steps, so no event is ever half written:
+        # an exception could land in the middle of writing a batch and drop its tail.
+        interrupted = threading.Event()
+        on_main = threading.current_thread() is threading.main_thread()  # only it may take signals
+        previous = signal.signal(signal.SIGINT, lambda *_: interrupted.set()) if on_main else None
         try:
             with progress:
                 task = progress.add_task("train", total=total, loss="")
-                while driver.state == "running" and (self.max_steps is None or driver.step < self.max_steps):
+                while (
+                    not interrupted.is_set()
+                    and driver.state == "running"
+                    and (self.max_steps is None or driver.step < self.max_steps)
+                ):
                     driver.tick()
                     self._record(driver.take(), recording)
                     if driver.step % 50 == 0:
                         loss = self.last_metrics.get(SUMMARY_SERIES)
                         progress.update(task, completed=driver.step, loss=f"loss {loss:.4f}" if loss else "")
-        except KeyboardInterrupt:
-            return True
-        return False
+        finally:
+            if on_main:
+                signal.signal(signal.SIGINT, previous)
+        return interrupted.is_set()
 
     def _record(self, events: list[Event], recording: TextIO | None) -> None:
         for event in events:

@@ -13,8 +13,8 @@ from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.color import Color
 from textual.containers import Horizontal
-from textual.geometry import Region
 
+from widget_harness import spy_refreshes
 from nntui.widgets.chart_renderer import Band, ChartRenderer, band_rows
 from nntui.widgets.grad_bars import (
     GradBars,
@@ -373,16 +373,7 @@ async def test_new_probe_repaints_few_lines():
         await pilot.pause()
         traces = app.query_one(GradTraces)
         assert "layer 1" in traces.lines_text[1]
-        regions: list[Region] = []
-        original = traces.refresh
-
-        def spy(*regions_, **kwargs):
-            regions.extend(regions_)
-            if not regions_:
-                regions.append(Region(0, 0, traces.size.width, traces.size.height))
-            return original(*regions_, **kwargs)
-
-        traces.refresh = spy
+        regions = spy_refreshes(traces)
         steps, norms, clip = layer_traces()
         norms["layer 4"] = norms["layer 4"].copy()
         norms["layer 4"][-1] *= 1.5  # one layer's latest value moves

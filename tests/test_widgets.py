@@ -12,8 +12,8 @@ import pytest
 from rich.color import ColorSystem
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
-from textual.geometry import Region
 
+from widget_harness import spy_refreshes
 from nntui.widgets import DigitGrid, LineChart, Series
 from nntui.widgets.chart_renderer import ChartRenderer
 from nntui.widgets.plotting import dots_to_braille, downsample, rasterize
@@ -245,16 +245,7 @@ async def test_only_changed_lines_refresh():
         chart = app.query_one("#loss", LineChart)
         await pilot.pause()
         assert chart.lines_text and "train" in chart.lines_text[0]
-        regions: list[Region] = []
-        original = chart.refresh
-
-        def spy(*regions_, **kwargs):
-            regions.extend(regions_)
-            if not regions_:
-                regions.append(Region(0, 0, chart.size.width, chart.size.height))
-            return original(*regions_, **kwargs)
-
-        chart.refresh = spy
+        regions = spy_refreshes(chart)
         series = loss_series()
         train = series[2]
         y = train.y.copy()

@@ -30,8 +30,9 @@ class Experiment:
 
     @property
     def done(self) -> bool:
-        """True once the experiment has trained as long as its parameters ask."""
-        return False
+        """True once the experiment has trained as long as its parameters ask (never without total_steps)."""
+        total = self.total_steps
+        return total is not None and self.step_count >= total
 
     @property
     def total_steps(self) -> int | None:

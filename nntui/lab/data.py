@@ -54,3 +54,27 @@ def load_mnist(device: str = "cpu") -> Mnist:
         test_y=labels(a["test_labels"]),
         test_images_u8=a["test_images"],
     )
+
+
+class ShuffledEpochs:
+    """Mini-batches taken in order from `train_x`/`train_y`, reshuffled at every epoch's start.
+
+    For an experiment that sets `batch`, `steps_per_epoch` and `shuffler` (a torch.Generator).
+    """
+
+    def _shuffle(self) -> torch.Tensor:
+        """A new order of the training set for this epoch; the batches are views into it."""
+        order = torch.randperm(self.train_x.shape[0], generator=self.shuffler).to(self.device)
+        self.epoch_x = self.train_x[order]
+        self.epoch_y = self.train_y[order]
+        return order
+
+    def _next_batch(self) -> slice:
+        """The slice of the epoch's tensors for this step (shuffling first at an epoch's start)."""
+        i = self.step_count % self.steps_per_epoch
+        if i == 0:
+            self._shuffle()
+        return slice(i * self.batch, (i + 1) * self.batch)
+
+    def _epoch(self) -> float:
+        return self.step_count / self.steps_per_epoch

@@ -44,7 +44,7 @@ from torch import nn
 from nntui.events import Event, LayerNorms, Metrics
 from nntui.lab import catalog
 from nntui.lab.base import Experiment
-from nntui.lab.data import load_mnist
+from nntui.lab.data import ShuffledEpochs, load_mnist
 from nntui.lab.probes import LayerProbe
 
 N_TRAIN = 4000
@@ -107,7 +107,7 @@ def initialise(model: DeepNet, init: str, scale: float) -> None:
         layer.weight.mul_(scale)
 
 
-class DeepMLP(Experiment):
+class DeepMLP(ShuffledEpochs, Experiment):
     spec = catalog.DEEP_MLP
 
     def __init__(self, params: dict[str, Any], seed: int = 0, device: str = "cpu") -> None:
@@ -148,16 +148,7 @@ class DeepMLP(Experiment):
     def total_steps(self) -> int:
         return self.params["steps"]
 
-    @property
-    def done(self) -> bool:
-        return self.step_count >= self.total_steps
-
     # -- training ------------------------------------------------------------------------
-
-    def _shuffle(self) -> None:
-        order = torch.randperm(N_TRAIN, generator=self.shuffler).to(self.device)
-        self.epoch_x = self.train_x[order]
-        self.epoch_y = self.train_y[order]
 
     def _probing(self, step: int) -> bool:
         """Whether step (counted from 1) takes the gradient probe: step 1, every probe_every, the last."""
@@ -168,10 +159,7 @@ class DeepMLP(Experiment):
         if self.step_count == 0:
             events += self._evaluate()  # something to show before the first step
 
-        i = self.step_count % self.steps_per_epoch
-        if i == 0:
-            self._shuffle()
-        batch = slice(i * self.batch, (i + 1) * self.batch)
+        batch = self._next_batch()
         step = self.step_count + 1
         probing = self._probing(step)
         max_norm = self.params["max_norm"] if self.params["clip"] else None
@@ -210,9 +198,6 @@ class DeepMLP(Experiment):
         if step % self.params["eval_every"] == 0 or step == self.total_steps:
             events += self._evaluate()
         return events
-
-    def _epoch(self) -> float:
-        return self.step_count / self.steps_per_epoch
 
     # -- measuring -----------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from torch import nn
 from nntui.events import Event, ImageGrid, Metrics
 from nntui.lab import catalog
 from nntui.lab.base import Experiment
-from nntui.lab.data import load_mnist
+from nntui.lab.data import ShuffledEpochs, load_mnist
 
 N_TRAIN = 4000  # the n in Nielsen's L2 term
 N_DIGITS = 24  # test digits shown with their predictions
@@ -94,7 +94,7 @@ def pick_digits(labels: np.ndarray, n: int) -> np.ndarray:
     return np.array(sorted(picked))
 
 
-class MnistMLP(Experiment):
+class MnistMLP(ShuffledEpochs, Experiment):
     spec = catalog.MNIST_MLP
 
     def __init__(self, params: dict[str, Any], seed: int = 0, device: str = "cpu") -> None:
@@ -131,28 +131,19 @@ class MnistMLP(Experiment):
     def total_steps(self) -> int:
         return self.params["epochs"] * self.steps_per_epoch
 
-    @property
-    def done(self) -> bool:
-        return self.step_count >= self.total_steps
-
     # -- training ------------------------------------------------------------------------
 
-    def _shuffle(self) -> None:
-        """A new order of the training set for this epoch; the batches are views into it."""
-        order = torch.randperm(N_TRAIN, generator=self.shuffler).to(self.device)
-        self.epoch_x = self.train_x[order]
-        self.epoch_y = self.train_y[order]
+    def _shuffle(self) -> torch.Tensor:
+        order = super()._shuffle()
         self.epoch_one_hot = self.train_one_hot[order]
+        return order
 
     def step(self) -> list[Event]:
         events: list[Event] = []
         if self.step_count == 0:
             events += self._evaluate()  # something to show before the first step
 
-        i = self.step_count % self.steps_per_epoch
-        if i == 0:
-            self._shuffle()
-        batch = slice(i * self.batch, (i + 1) * self.batch)
+        batch = self._next_batch()
         z = self.model(self.epoch_x[batch])
         loss = self.cost(z, self.epoch_y[batch], self.epoch_one_hot[batch])
 
@@ -166,9 +157,6 @@ class MnistMLP(Experiment):
         if self.step_count % self.params["eval_every"] == 0 or self.step_count == self.total_steps:
             events += self._evaluate()
         return events
-
-    def _epoch(self) -> float:
-        return self.step_count / self.steps_per_epoch
 
     # -- measuring -----------------------------------------------------------------------
 

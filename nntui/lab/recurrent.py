@@ -140,10 +140,6 @@ class RecallRNN(Experiment):
     def total_steps(self) -> int:
         return self.params["steps"]
 
-    @property
-    def done(self) -> bool:
-        return self.step_count >= self.total_steps
-
     def batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Random sequences (batch, T) and their first tokens, the targets."""
         p = self.params

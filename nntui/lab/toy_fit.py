@@ -68,10 +68,6 @@ class ToyFit(Experiment):
     def total_steps(self) -> int:
         return self.params["steps"]
 
-    @property
-    def done(self) -> bool:
-        return self.step_count >= self.total_steps
-
     def step(self) -> list[Event]:
         events: list[Event] = []
         if self.step_count == 0:

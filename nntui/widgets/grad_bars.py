@@ -23,7 +23,7 @@ from rich.style import Style
 from textual.color import Color
 from textual.strip import Strip
 
-from .shading import LineCacheWidget, app_no_color, fade, fit_text, parse_color, strip_from_runs, widget_colors
+from .shading import AppFreeRender, LineCacheWidget, fade, fit_text, parse_color, strip_from_runs
 
 __all__ = [
     "EXPLODING_COLOR",
@@ -164,7 +164,7 @@ def short_name(name: str, width: int) -> str:
     return fit_text(name, width).rstrip()
 
 
-class GradBars(LineCacheWidget):
+class GradBars(AppFreeRender, LineCacheWidget):
     """The current gradient norm per layer as horizontal log-scale bars (see the module docstring)."""
 
     DEFAULT_CSS = """
@@ -206,10 +206,6 @@ class GradBars(LineCacheWidget):
         self.update_lines()
 
     # -- building -------------------------------------------------------------
-    def build_lines(self, width: int, height: int) -> list[Strip]:
-        base, fg, bg = widget_colors(self)
-        return self.render_bars(width, height, base=base, foreground=fg, background=bg, no_color=app_no_color(self))
-
     def _styles(self, base: Style, fg: Color, bg: Color, n: int) -> dict:
         key = (base, fg, bg, n)
         if key != self._style_key:
@@ -233,22 +229,9 @@ class GradBars(LineCacheWidget):
             self._style_key = key
         return self._cached
 
-    def render_bars(
-        self,
-        width: int,
-        height: int,
-        *,
-        base: Style | None = None,
-        foreground: Color | None = None,
-        background: Color | None = None,
-        no_color: bool = False,
-    ) -> list[Strip]:
-        """All lines of the widget (needs no app: tests and benchmarks call it)."""
-        if width <= 0 or height <= 0:
-            return []
-        base = base if base is not None else Style()
-        fg = foreground if foreground is not None else Color(224, 224, 224)
-        bg = background if background is not None else Color(0, 0, 0)
+    render_bars = AppFreeRender.render_standalone
+
+    def draw_lines(self, width: int, height: int, base: Style, fg: Color, bg: Color, no_color: bool) -> list[Strip]:
         n = len(self._layers)
         st = self._styles(base, fg, bg, n)
 

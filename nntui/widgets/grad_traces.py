@@ -36,9 +36,9 @@ from textual.strip import Strip
 from .chart import LineChart, Series
 from .chart_legend import _PATTERN_MARKS, _PATTERN_MARKS_SHORT, line_patterns
 from .chart_renderer import Band, ChartRenderer
-from .plotting import dots_to_braille
+from .plotting import dots_to_braille, segment_dots
 from .grad_bars import EXPLODING_COLOR, VANISHING_COLOR, depth_colors, fmt_norm, threshold_label
-from .shading import app_no_color, strip_from_runs, widget_colors
+from .shading import AppFreeRender, strip_from_runs
 
 __all__ = [
     "GradTraces",
@@ -137,35 +137,8 @@ def rasterize_many(
     has_seg[1:] |= seg
     lone = finite & ~has_seg
 
-    x0, y0 = px[:-1][seg], py[:-1][seg]
-    x1, y1 = px[1:][seg], py[1:][seg]
-    seg_sid = sid[:-1][seg]
-    dx, dy = x1 - x0, y1 - y0
-    # Liang-Barsky clipping to [-0.5, width - 0.5] x [-0.5, height - 0.5], as `rasterize`.
-    t0 = np.zeros(x0.size)
-    t1 = np.ones(x0.size)
-    ok = np.ones(x0.size, dtype=bool)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for p, q in ((-dx, x0 + 0.5), (dx, width - 0.5 - x0), (-dy, y0 + 0.5), (dy, height - 0.5 - y0)):
-            r = q / p
-            t0 = np.where(p < 0, np.maximum(t0, r), t0)
-            t1 = np.where(p > 0, np.minimum(t1, r), t1)
-            ok &= ~((p == 0) & (q < 0))
-    ok &= t0 <= t1
-    cx0, cy0 = x0[ok] + t0[ok] * dx[ok], y0[ok] + t0[ok] * dy[ok]
-    cx1, cy1 = x0[ok] + t1[ok] * dx[ok], y0[ok] + t1[ok] * dy[ok]
-    steps = np.ceil(np.maximum(np.abs(cx1 - cx0), np.abs(cy1 - cy0))).astype(np.int64) + 1
-    total = int(steps.sum())
-    if total:
-        seg_id = np.repeat(np.arange(steps.size), steps)
-        offset = np.arange(total) - np.repeat(np.cumsum(steps) - steps, steps)
-        t = offset / np.maximum(steps - 1, 1)[seg_id]
-        xs = np.rint(cx0[seg_id] + t * (cx1 - cx0)[seg_id])
-        ys = np.rint(cy0[seg_id] + t * (cy1 - cy0)[seg_id])
-        ds = seg_sid[ok][seg_id]
-    else:
-        xs = ys = np.zeros(0)
-        ds = np.zeros(0, dtype=np.int64)
+    xs, ys, seg_of = segment_dots(px, py, seg, width, height)
+    ds = sid[:-1][seg][seg_of]
     lx, ly = np.rint(px[lone]), np.rint(py[lone])
     inside = (lx >= 0) & (lx < width) & (ly >= 0) & (ly < height)
     xs = np.concatenate([xs, lx[inside]]).astype(np.int64)
@@ -247,7 +220,7 @@ def latest_finite(y: np.ndarray) -> float:
     return float(y[fin[-1]]) if fin.size else math.nan
 
 
-class GradTraces(LineChart):
+class GradTraces(AppFreeRender, LineChart):
     """Per-layer gradient norms over steps on a log axis, with vanishing/exploding bands
     and pre/post-clip totals (see the module docstring).
 
@@ -347,26 +320,9 @@ class GradTraces(LineChart):
         return out
 
     # -- building -------------------------------------------------------------
-    def build_lines(self, width: int, height: int) -> list[Strip]:
-        base, fg, bg = widget_colors(self)
-        return self.render_traces(width, height, base=base, foreground=fg, background=bg, no_color=app_no_color(self))
+    render_traces = AppFreeRender.render_standalone
 
-    def render_traces(
-        self,
-        width: int,
-        height: int,
-        *,
-        base: Style | None = None,
-        foreground: Color | None = None,
-        background: Color | None = None,
-        no_color: bool = False,
-    ) -> list[Strip]:
-        """All lines of the widget (needs no app: tests and benchmarks call it)."""
-        if width <= 0 or height <= 0:
-            return []
-        base = base if base is not None else Style()
-        fg = foreground if foreground is not None else Color(224, 224, 224)
-        bg = background if background is not None else Color(0, 0, 0)
+    def draw_lines(self, width: int, height: int, base: Style, fg: Color, bg: Color, no_color: bool) -> list[Strip]:
         # One point per dot column is enough for a trend line (the gutter only makes it fewer).
         series = self.make_series(no_color, max_points=2 * width)
         styles, muted, bold = self.renderer.series_styles(series, base, fg, bg, no_color)

@@ -12,7 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["BRAILLE_BITS", "bucket_means", "dots_to_braille", "downsample", "rasterize"]
+__all__ = ["BRAILLE_BITS", "bucket_means", "dots_to_braille", "downsample", "rasterize", "segment_dots"]
 
 # Braille dot bits by (row within cell 0..3, column within cell 0..1).
 BRAILLE_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]], dtype=np.uint8)
@@ -101,6 +101,42 @@ def bucket_means(x: np.ndarray, y: np.ndarray, n: int) -> tuple[np.ndarray, np.n
     return xs, ys
 
 
+def segment_dots(
+    px: np.ndarray, py: np.ndarray, seg: np.ndarray, width: int, height: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Dots along the segments from point i to i + 1 wherever `seg[i]`, clipped to the grid.
+
+    Segments are clipped (Liang-Barsky) to [-0.5, width - 0.5] x [-0.5, height - 0.5]
+    and sampled once per dot along their major axis. Returns the rounded dot x, y and,
+    for each dot, the index of its segment among those selected by `seg`.
+    """
+    x0, y0 = px[:-1][seg], py[:-1][seg]
+    x1, y1 = px[1:][seg], py[1:][seg]
+    dx, dy = x1 - x0, y1 - y0
+    t0 = np.zeros(x0.size)
+    t1 = np.ones(x0.size)
+    ok = np.ones(x0.size, dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for p, q in ((-dx, x0 + 0.5), (dx, width - 0.5 - x0), (-dy, y0 + 0.5), (dy, height - 0.5 - y0)):
+            r = q / p
+            t0 = np.where(p < 0, np.maximum(t0, r), t0)
+            t1 = np.where(p > 0, np.minimum(t1, r), t1)
+            ok &= ~((p == 0) & (q < 0))
+    ok &= t0 <= t1
+    cx0, cy0 = x0[ok] + t0[ok] * dx[ok], y0[ok] + t0[ok] * dy[ok]
+    cx1, cy1 = x0[ok] + t1[ok] * dx[ok], y0[ok] + t1[ok] * dy[ok]
+    steps = np.ceil(np.maximum(np.abs(cx1 - cx0), np.abs(cy1 - cy0))).astype(np.int64) + 1
+    total = int(steps.sum())
+    if not total:
+        return np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
+    seg_id = np.repeat(np.arange(steps.size), steps)
+    offset = np.arange(total) - np.repeat(np.cumsum(steps) - steps, steps)
+    t = offset / np.maximum(steps - 1, 1)[seg_id]
+    xs = np.rint(cx0[seg_id] + t * (cx1 - cx0)[seg_id])
+    ys = np.rint(cy0[seg_id] + t * (cy1 - cy0)[seg_id])
+    return xs, ys, np.flatnonzero(ok)[seg_id]
+
+
 def rasterize(
     px: np.ndarray, py: np.ndarray, width: int, height: int, pattern: Sequence[int] | None = None
 ) -> np.ndarray:
@@ -124,39 +160,7 @@ def rasterize(
     has_seg[1:] |= seg
     lone = finite & ~has_seg
 
-    x0, y0 = px[:-1][seg], py[:-1][seg]
-    x1, y1 = px[1:][seg], py[1:][seg]
-    dx, dy = x1 - x0, y1 - y0
-    # Liang-Barsky clipping to [-0.5, width - 0.5] x [-0.5, height - 0.5].
-    t0 = np.zeros(x0.size)
-    t1 = np.ones(x0.size)
-    ok = np.ones(x0.size, dtype=bool)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for p, q in (
-            (-dx, x0 + 0.5),
-            (dx, width - 0.5 - x0),
-            (-dy, y0 + 0.5),
-            (dy, height - 0.5 - y0),
-        ):
-            r = q / p
-            neg = p < 0
-            pos = p > 0
-            t0 = np.where(neg, np.maximum(t0, r), t0)
-            t1 = np.where(pos, np.minimum(t1, r), t1)
-            ok &= ~((p == 0) & (q < 0))
-    ok &= t0 <= t1
-    cx0, cy0 = x0[ok] + t0[ok] * dx[ok], y0[ok] + t0[ok] * dy[ok]
-    cx1, cy1 = x0[ok] + t1[ok] * dx[ok], y0[ok] + t1[ok] * dy[ok]
-    steps = np.ceil(np.maximum(np.abs(cx1 - cx0), np.abs(cy1 - cy0))).astype(np.int64) + 1
-    total = int(steps.sum())
-    if total:
-        seg_id = np.repeat(np.arange(steps.size), steps)
-        offset = np.arange(total) - np.repeat(np.cumsum(steps) - steps, steps)
-        t = offset / np.maximum(steps - 1, 1)[seg_id]
-        xs = np.rint(cx0[seg_id] + t * (cx1 - cx0)[seg_id])
-        ys = np.rint(cy0[seg_id] + t * (cy1 - cy0)[seg_id])
-    else:
-        xs = ys = np.zeros(0)
+    xs, ys, _ = segment_dots(px, py, seg, width, height)
     lx, ly = np.rint(px[lone]), np.rint(py[lone])
     inside = (lx >= 0) & (lx < width) & (ly >= 0) & (ly < height)
     xs = np.concatenate([xs, lx[inside]]).astype(np.int64)

@@ -75,6 +75,42 @@ def fit_text(text: str, width: int, align: str = "left") -> str:
     return text + " " * space
 
 
+class AppFreeRender:
+    """Mixin for line-cached widgets whose lines can be drawn without an app.
+
+    Subclasses implement `draw_lines(width, height, base, fg, bg, no_color)`;
+    `build_lines` takes the colours from the widget, `render_standalone` from its
+    arguments (tests and benchmarks call it).
+    """
+
+    def draw_lines(
+        self, width: int, height: int, base: Style, fg: Color, bg: Color, no_color: bool
+    ) -> list[Strip]:  # pragma: no cover
+        raise NotImplementedError
+
+    def build_lines(self, width: int, height: int) -> list[Strip]:
+        base, fg, bg = widget_colors(self)  # type: ignore[arg-type]
+        return self.render_standalone(width, height, base=base, foreground=fg, background=bg, no_color=app_no_color(self))  # type: ignore[arg-type]
+
+    def render_standalone(
+        self,
+        width: int,
+        height: int,
+        *,
+        base: Style | None = None,
+        foreground: Color | None = None,
+        background: Color | None = None,
+        no_color: bool = False,
+    ) -> list[Strip]:
+        """All lines of the widget (needs no app: tests and benchmarks call it)."""
+        if width <= 0 or height <= 0:
+            return []
+        base = base if base is not None else Style()
+        fg = foreground if foreground is not None else Color(224, 224, 224)
+        bg = background if background is not None else Color(0, 0, 0)
+        return self.draw_lines(width, height, base, fg, bg, no_color)
+
+
 class LineCacheWidget(Widget):
     """A widget whose content is a list of cached strips, rebuilt on data or size change.
 

@@ -23,7 +23,7 @@ from textual.color import Color
 from textual.strip import Strip
 
 from .grad_bars import fmt_norm
-from .shading import SHADES, LineCacheWidget, app_no_color, fade, fit_text, strip_from_runs, widget_colors
+from .shading import SHADES, AppFreeRender, LineCacheWidget, fade, fit_text, strip_from_runs
 from .ticks import format_tick, log_ticks
 
 __all__ = ["TimeStrip", "log_range", "time_columns"]
@@ -74,7 +74,7 @@ def _heat_color(t: float) -> Color:
     return Color(*(round(a[j] + (b[j] - a[j]) * f) for j in range(3)))
 
 
-class TimeStrip(LineCacheWidget):
+class TimeStrip(AppFreeRender, LineCacheWidget):
     """||dL/dh_t|| over time steps t as log-scale bars and a heat strip (see the module docstring)."""
 
     DEFAULT_CSS = """
@@ -103,10 +103,6 @@ class TimeStrip(LineCacheWidget):
         self.update_lines()
 
     # -- building -------------------------------------------------------------
-    def build_lines(self, width: int, height: int) -> list[Strip]:
-        base, fg, bg = widget_colors(self)
-        return self.render_strip(width, height, base=base, foreground=fg, background=bg, no_color=app_no_color(self))
-
     def _styles(self, base: Style, fg: Color, bg: Color) -> dict:
         key = (base, fg, bg)
         if key != self._style_key:
@@ -139,22 +135,9 @@ class TimeStrip(LineCacheWidget):
             runs.append((" " * (width - used), st["base"]))
         return strip_from_runs(runs).crop(0, width)
 
-    def render_strip(
-        self,
-        width: int,
-        height: int,
-        *,
-        base: Style | None = None,
-        foreground: Color | None = None,
-        background: Color | None = None,
-        no_color: bool = False,
-    ) -> list[Strip]:
-        """All lines of the widget (needs no app: tests and benchmarks call it)."""
-        if width <= 0 or height <= 0:
-            return []
-        base = base if base is not None else Style()
-        fg = foreground if foreground is not None else Color(224, 224, 224)
-        bg = background if background is not None else Color(0, 0, 0)
+    render_strip = AppFreeRender.render_standalone
+
+    def draw_lines(self, width: int, height: int, base: Style, fg: Color, bg: Color, no_color: bool) -> list[Strip]:
         st = self._styles(base, fg, bg)
         lines = [self._header(width, st)]
         v = self._values
