@@ -124,6 +124,27 @@ class TimeNorms(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class AttentionMaps(Event):
+    """Every layer's and head's attention over one example sequence at one step.
+
+    `weights` is (layers, heads, T, T), rows = queries, columns = keys, each row summing to 1;
+    `stages` may add the same shape for "raw", "scaled" and "masked" scores (masked: -inf above
+    the diagonal under a causal mask).
+    """
+
+    kind: ClassVar[str] = "attention"
+    latest_wins: ClassVar[bool] = True
+    step: int
+    tokens: list[str]
+    weights: np.ndarray
+    stages: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def coalesce_key(self) -> tuple:
+        return (self.kind,)
+
+
+@dataclass(frozen=True, slots=True)
 class Status(Event):
     """The runner's state: ready, running, paused, finished, diverged or error."""
 
@@ -146,12 +167,14 @@ class Error(Event):
 STATES = ("starting", "ready", "running", "paused", "finished", "diverged", "error")
 
 _KINDS: dict[str, type[Event]] = {
-    cls.kind: cls for cls in (RunStarted, Metrics, ImageGrid, Curve, LayerNorms, TimeNorms, Status, Error)
+    cls.kind: cls
+    for cls in (RunStarted, Metrics, ImageGrid, Curve, LayerNorms, TimeNorms, AttentionMaps, Status, Error)
 }
 _ARRAY_FIELDS = {
     ("image_grid", "images"): np.uint8,
     ("curve", "x"): np.float32,
     ("time_norms", "values"): np.float64,
+    ("attention", "weights"): np.float32,
 }
 
 
@@ -167,6 +190,8 @@ def from_dict(data: dict[str, Any]) -> Event:
             data[name] = np.asarray(data[name], dtype=dtype)
     if kind == "curve":
         data["series"] = {k: np.asarray(v, dtype=np.float32) for k, v in data["series"].items()}
+    if kind == "attention":
+        data["stages"] = {k: np.asarray(v, dtype=np.float32) for k, v in data.get("stages", {}).items()}
     return cls(**data)
 
 

@@ -45,3 +45,17 @@ def test_events_before_any_run_are_ignored_but_status_is_kept():
     history = History()
     changed = history.apply([Metrics(1, {"train_loss": 1.0}), Status("ready", 0)])
     assert history.current is None and history.status.state == "ready" and "status" in changed
+
+
+def test_attention_capture_latest_wins_and_feeds_the_heatmap_panel():
+    from nntui.events import AttentionMaps
+    from nntui.screens.panels import PANELS
+
+    history = History()
+    weights = np.full((2, 4, 3, 3), 1 / 3, dtype=np.float32)
+    changed = history.apply([
+        RunStarted(1, "attention-live", {"causal": False}, 0, "cpu"),
+        AttentionMaps(20, ["a", "b", "c"], weights),
+    ])
+    assert "attention" in changed and history.current.attention.step == 20
+    assert "attention" in PANELS["attention"].feeds_on

@@ -11,7 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from nntui.events import Curve, Error, Event, ImageGrid, LayerNorms, Metrics, RunStarted, Status, TimeNorms
+from nntui.events import (
+    AttentionMaps, Curve, Error, Event, ImageGrid, LayerNorms, Metrics, RunStarted, Status, TimeNorms,
+)
 
 MAX_RUNS = 8  # older runs drop off the overlay
 
@@ -62,6 +64,7 @@ class Run:
     grad_series: dict[str, Series] = field(default_factory=dict)  # layer name -> total norm over steps
     clip_series: tuple[Series, Series] | None = None  # pre- and post-clip totals over steps
     time_norms: TimeNorms | None = None
+    attention: AttentionMaps | None = None  # the latest capture
     step: int = 0
     epoch: float | None = None
 
@@ -130,4 +133,7 @@ class History:
         if isinstance(event, TimeNorms):
             run.time_norms = event
             return "time_norms"
+        if isinstance(event, AttentionMaps):
+            run.attention = event
+            return "attention"
         return "other"

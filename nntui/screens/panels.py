@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 from typing import Callable
 
 from textual.widget import Widget
@@ -12,6 +14,7 @@ from nntui.widgets.chart import LineChart, Series, bucket_means
 from nntui.widgets.digits import DigitGrid
 from nntui.widgets.grad_bars import GradBars
 from nntui.widgets.grad_traces import GradTraces
+from nntui.widgets.heatmap import Heatmap
 from nntui.widgets.time_strip import TimeStrip
 
 # One colour per run, so overlaid runs stay apart; the current run is drawn bright.
@@ -140,6 +143,27 @@ def update_grad_total(chart: LineChart, history: History) -> None:
     chart.set_series([s for s in series if s is not None])
 
 
+def update_attention(heatmap: Heatmap, history: History) -> None:
+    """The last layer's attention, averaged over its heads: where a trained pattern shows first.
+
+    Choosing the layer, the head and the score stage by key is still to come (issue 5).
+    """
+    run = history.current
+    maps = run.attention if run else None
+    if maps is None or maps.weights.size == 0:
+        return
+    layers, heads = maps.weights.shape[:2]
+    matrix = maps.weights[-1].mean(axis=0)
+    masked = np.triu(np.ones(matrix.shape, dtype=bool), 1) if run.params.get("causal") else None
+    heatmap.show(
+        matrix,
+        row_labels=maps.tokens,
+        col_labels=maps.tokens,
+        title=f"attention · layer {layers} · mean of {heads} heads · step {maps.step:,}",
+        masked=masked,
+    )
+
+
 PANELS: dict[str, Panel] = {
     "loss": Panel(lambda: LineChart("loss", log_y=True), update_loss, frozenset({"metrics", "runs"})),
     "accuracy": Panel(
@@ -152,6 +176,7 @@ PANELS: dict[str, Panel] = {
     "grad_bars": Panel(GradBars, update_grad_bars, frozenset({"grads", "runs"}), 0.1),
     "time_norms": Panel(lambda: TimeStrip("gradient through time"), update_time_norms,
                         frozenset({"time_norms", "runs"}), 0.1),
+    "attention": Panel(Heatmap, update_attention, frozenset({"attention", "runs"}), 0.1),
     "grad_total": Panel(lambda: LineChart("total gradient norm", log_y=True), update_grad_total,
                         frozenset({"metrics", "runs"})),
 }
