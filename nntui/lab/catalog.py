@@ -204,8 +204,31 @@ RECALL_RNN = ExperimentSpec(
     widgets=("time_norms", "loss", "accuracy", "grad_total"),
 )
 
+ATTENTION_LIVE = ExperimentSpec(
+    name="attention-live",
+    target="nntui.lab.transformer:AttentionLive",
+    summary="A tiny Transformer learning a sequence task whose right attention pattern is known.",
+    params=_params(
+        Param("task", "choice", "reverse", choices=("reverse", "shift", "sort"),
+              help="reverse: anti-diagonal; shift: copy shifted by one; sort"),
+        Param("length", "int", 8, min=4, max=16, help="tokens per sequence"),
+        Param("vocab", "int", 10, min=4, max=32, help="distinct tokens"),
+        Param("layers", "int", 2, min=1, max=4, help="Transformer blocks"),
+        Param("heads", "int", 4, min=1, max=8, help="attention heads per block"),
+        Param("d_model", "int", 64, min=16, max=256, help="model width (a multiple of heads)"),
+        Param("causal", "bool", False, help="decoder-style mask: no attention to later positions"),
+        Param("positional", "choice", "sinusoidal", choices=("sinusoidal", "learned")),
+        Param("lr", "float", 1e-3, min=1e-5, max=1e-1, live=True, help="Adam learning rate"),
+        Param("batch", "int", 64, min=1, max=1024, help="sequences per step"),
+        Param("steps", "int", 500, min=1, max=1_000_000, help="steps to train"),
+        Param("probe_every", "int", 10, min=1, max=1000, live=True, help="steps between attention captures"),
+    ),
+    metrics=("step", "train_loss", "token_accuracy", "attn_target_last", "attn_target_best"),
+    widgets=("attention", "accuracy", "loss"),
+)
+
 EXPERIMENTS: dict[str, ExperimentSpec] = {
-    spec.name: spec for spec in (MNIST_MLP, TOY_FIT, DEEP_MLP, RECALL_RNN)
+    spec.name: spec for spec in (MNIST_MLP, TOY_FIT, DEEP_MLP, RECALL_RNN, ATTENTION_LIVE)
 }
 
 
