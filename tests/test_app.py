@@ -166,3 +166,23 @@ async def test_help_lists_the_keys_in_the_current_language():
         assert "暂停" in app.export_screenshot() and "继续训练" in app.export_screenshot()
         await pilot.press("escape")
         assert isinstance(app.screen, LessonScreen)
+
+
+async def test_attention_keys_choose_layer_and_head():
+    from nntui.events import AttentionMaps
+
+    trainer = FakeTrainer()
+    app = NntuiApp(trainer, lesson="attention-live")
+    weights = np.zeros((2, 4, 3, 3), dtype=np.float32)
+    weights[1, 2] = np.eye(3)[::-1]  # layer 2, head 3: an anti-diagonal
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        trainer.push(RunStarted(1, "attention-live", {"causal": False}, 0, "cpu"),
+                     AttentionMaps(10, ["a", "b", "c"], weights))
+        await pilot.pause(0.2)
+        panel = app.screen.widgets["attention"]
+        assert "layer 2/2 · mean of 4 heads" in panel.title
+        await pilot.press("right_curly_bracket", "right_curly_bracket", "right_curly_bracket")
+        assert "layer 2/2 · head 3/4" in panel.title
+        await pilot.press("left_square_bracket")
+        assert "layer 1/2 · head 3/4" in panel.title

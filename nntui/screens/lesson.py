@@ -32,6 +32,10 @@ class LessonScreen(Screen):
         Binding("n", "page(1)", "page", key_display="n/p"),
         Binding("p", "page(-1)", "prev page", show=False),
         Binding("q,escape", "leave", "back"),
+        Binding("left_square_bracket", "attention(-1, 0)", "layer", show=False),
+        Binding("right_square_bracket", "attention(1, 0)", "layer", show=False),
+        Binding("left_curly_bracket", "attention(0, -1)", "head", show=False),
+        Binding("right_curly_bracket", "attention(0, 1)", "head", show=False),
     ]
 
     def __init__(self, lesson: Lesson) -> None:
@@ -199,6 +203,16 @@ class LessonScreen(Screen):
         if message.knob.apply == "live":
             self.app.trainer.send(SetParam(message.knob.param, message.value))
         self._show_header()
+
+    def action_attention(self, d_layer: int, d_head: int) -> None:
+        """[ ] choose the layer and { } the head (or their mean) of the attention heatmap."""
+        panel = self.widgets.get("attention")
+        run = self.history.current
+        if panel is None or run is None or run.attention is None:
+            return
+        layers, heads = run.attention.weights.shape[:2]
+        panel.choose(layers, heads, d_layer, d_head)
+        PANELS["attention"].update(panel, self.history)
 
     def action_leave(self) -> None:
         self.app.trainer.send(Stop())

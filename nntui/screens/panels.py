@@ -74,13 +74,14 @@ def update_accuracy(chart: LineChart, history: History) -> None:
     """Held-out accuracy where the experiment has a test set, else the per-batch accuracy, smoothed."""
     series = []
     for run in history.runs:
-        metric = _first_of(run, "test_accuracy", "accuracy")
+        metric = _first_of(run, "test_accuracy", "accuracy", "token_accuracy")
         if metric is None:
             continue
         dim = run is not history.current
-        series.append(_series(run, metric, _label(run), _run_colour(run), dim, smooth=metric == "accuracy"))
+        per_batch = metric != "test_accuracy"  # noisy batch by batch: draw the trend
+        series.append(_series(run, metric, _label(run), _run_colour(run), dim, smooth=per_batch))
         if not dim:
-            chart.set_title("test accuracy" if metric == "test_accuracy" else "accuracy")
+            chart.set_title(metric.replace("_", " "))
     chart.set_series([s for s in series if s is not None])
 
 
@@ -143,23 +144,35 @@ def update_grad_total(chart: LineChart, history: History) -> None:
     chart.set_series([s for s in series if s is not None])
 
 
-def update_attention(heatmap: Heatmap, history: History) -> None:
-    """The last layer's attention, averaged over its heads: where a trained pattern shows first.
+class AttentionPanel(Heatmap):
+    """A heatmap that remembers which layer and head the learner chose ([ ] and { } keys)."""
 
-    Choosing the layer, the head and the score stage by key is still to come (issue 5).
-    """
+    layer: int = -1  # -1: the last layer
+    head: int | None = None  # None: the mean over heads
+
+    def choose(self, layers: int, heads: int, d_layer: int = 0, d_head: int = 0) -> None:
+        self.layer = (self.layer % layers + d_layer) % layers if layers else -1
+        options = [None, *range(heads)]  # the mean first, then each head
+        self.head = options[(options.index(self.head) + d_head) % len(options)] if heads else None
+
+
+def update_attention(panel: AttentionPanel, history: History) -> None:
+    """One layer's attention (the last by default, where a trained pattern shows first)."""
     run = history.current
     maps = run.attention if run else None
     if maps is None or maps.weights.size == 0:
         return
     layers, heads = maps.weights.shape[:2]
-    matrix = maps.weights[-1].mean(axis=0)
+    layer = panel.layer % layers
+    chosen = maps.weights[layer]
+    matrix = chosen.mean(axis=0) if panel.head is None else chosen[min(panel.head, heads - 1)]
+    which = f"mean of {heads} heads" if panel.head is None else f"head {min(panel.head, heads - 1) + 1}/{heads}"
     masked = np.triu(np.ones(matrix.shape, dtype=bool), 1) if run.params.get("causal") else None
-    heatmap.show(
+    panel.show(
         matrix,
         row_labels=maps.tokens,
         col_labels=maps.tokens,
-        title=f"attention · layer {layers} · mean of {heads} heads · step {maps.step:,}",
+        title=f"attention · layer {layer + 1}/{layers} · {which} · step {maps.step:,}",
         masked=masked,
     )
 
@@ -176,7 +189,7 @@ PANELS: dict[str, Panel] = {
     "grad_bars": Panel(GradBars, update_grad_bars, frozenset({"grads", "runs"}), 0.1),
     "time_norms": Panel(lambda: TimeStrip("gradient through time"), update_time_norms,
                         frozenset({"time_norms", "runs"}), 0.1),
-    "attention": Panel(Heatmap, update_attention, frozenset({"attention", "runs"}), 0.1),
+    "attention": Panel(AttentionPanel, update_attention, frozenset({"attention", "runs"}), 0.1),
     "grad_total": Panel(lambda: LineChart("total gradient norm", log_y=True), update_grad_total,
                         frozenset({"metrics", "runs"})),
 }
