@@ -44,7 +44,7 @@ from torch import nn
 from nntui.events import Event, LayerNorms, Metrics
 from nntui.lab import catalog
 from nntui.lab.base import Experiment
-from nntui.lab.data import ShuffledEpochs, load_mnist
+from nntui.lab.data import ShuffledEpochs
 from nntui.lab.probes import LayerProbe
 
 N_TRAIN = 4000
@@ -113,9 +113,7 @@ class DeepMLP(ShuffledEpochs, Experiment):
     def __init__(self, params: dict[str, Any], seed: int = 0, device: str = "cpu") -> None:
         super().__init__(params, seed, device)
         p = self.params
-        data = load_mnist(str(self.device))
-        self.train_x, self.train_y = data.train_x, data.train_y
-        self.test_x, self.test_y = data.test_x, data.test_y
+        self._load_mnist()
 
         self.model = DeepNet(p["depth"], p["width"], p["activation"], p["norm"], p["residual"])
         self.model.to(self.device)

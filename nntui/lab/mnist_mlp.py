@@ -100,9 +100,7 @@ class MnistMLP(ShuffledEpochs, Experiment):
     def __init__(self, params: dict[str, Any], seed: int = 0, device: str = "cpu") -> None:
         super().__init__(params, seed, device)
         p = self.params
-        data = load_mnist(str(self.device))
-        self.train_x, self.train_y = data.train_x, data.train_y
-        self.test_x, self.test_y = data.test_x, data.test_y
+        self._load_mnist()
         self.train_one_hot = F.one_hot(self.train_y, 10).float()
         self.test_one_hot = F.one_hot(self.test_y, 10).float()
 
@@ -116,10 +114,10 @@ class MnistMLP(ShuffledEpochs, Experiment):
         self.shuffler = torch.Generator().manual_seed(seed)
         self.epoch_x = self.epoch_y = self.epoch_one_hot = self.train_x  # set by _shuffle()
 
-        test_labels = data.test_y.cpu().numpy()
+        test_labels = self.test_y.cpu().numpy()
         digits = pick_digits(test_labels, N_DIGITS)
         self.digit_index = torch.from_numpy(digits).to(self.device)
-        self.digit_images = data.test_images_u8[digits]  # (24, 28, 28) uint8, a copy
+        self.digit_images = load_mnist(str(self.device)).test_images_u8[digits]  # (24, 28, 28) uint8, a copy
         self.digit_images.setflags(write=False)  # every ImageGrid event shares it
         self.digit_labels = test_labels[digits]
 
