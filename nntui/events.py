@@ -145,6 +145,43 @@ class AttentionMaps(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class Tables(Event):
+    """Numbers laid out for reading, e.g. every intermediate of one attention computation.
+
+    Each table is {"title", "rows" (labels), "cols" (labels), "values" (rows x cols floats,
+    None for a blank cell), "note"}; `view` names which part of the computation they show.
+    """
+
+    kind: ClassVar[str] = "tables"
+    latest_wins: ClassVar[bool] = True
+    step: int
+    view: str
+    tables: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Decoding(Event):
+    """One decoding of a prompt: the beam-search tree, greedy's answer beside it, and the
+    distribution of the token after the prompt.
+
+    `beam` and `greedy` are `BeamSearchResult.to_dict()` (see lab/decoding_records.py), token ids
+    indexing `vocab`. `next_token` is {"probs": [...], "kept": [...]}: the model's distribution
+    and what temperature / top-k / top-p leave of it (0 where a token is filtered out), plus the
+    settings used ("temperature", "top_k", "top_p"). `sample` is one sampled continuation.
+    """
+
+    kind: ClassVar[str] = "decoding"
+    latest_wins: ClassVar[bool] = True
+    step: int
+    vocab: list[str]
+    prompt: str
+    beam: dict[str, Any]
+    greedy: dict[str, Any]
+    next_token: dict[str, Any]
+    sample: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
 class Status(Event):
     """The runner's state: ready, running, paused, finished, diverged or error."""
 
@@ -168,7 +205,9 @@ STATES = ("starting", "ready", "running", "paused", "finished", "diverged", "err
 
 _KINDS: dict[str, type[Event]] = {
     cls.kind: cls
-    for cls in (RunStarted, Metrics, ImageGrid, Curve, LayerNorms, TimeNorms, AttentionMaps, Status, Error)
+    for cls in (
+        RunStarted, Metrics, ImageGrid, Curve, LayerNorms, TimeNorms, AttentionMaps, Tables, Decoding, Status, Error,
+    )
 }
 _ARRAY_FIELDS = {
     ("image_grid", "images"): np.uint8,
@@ -182,6 +221,7 @@ def from_dict(data: dict[str, Any]) -> Event:
     """Rebuild an event written by `Event.to_dict` (e.g. one JSON line of a recording)."""
     data = dict(data)
     kind = data.pop("kind", None)
+    data.pop("t", None)  # a recording's seconds since the run began (headless.py), not the event's
     cls = _KINDS.get(kind)
     if cls is None:
         raise ValueError(f"unknown event kind {kind!r}")

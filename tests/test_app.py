@@ -168,21 +168,51 @@ async def test_help_lists_the_keys_in_the_current_language():
         assert isinstance(app.screen, LessonScreen)
 
 
-async def test_attention_keys_choose_layer_and_head():
+async def test_attention_keys_choose_layer_head_stage_and_grid():
     from nntui.events import AttentionMaps
+    from nntui.widgets.heatmap_grid import HeatmapGrid
 
     trainer = FakeTrainer()
     app = NntuiApp(trainer, lesson="attention-live")
     weights = np.zeros((2, 4, 3, 3), dtype=np.float32)
     weights[1, 2] = np.eye(3)[::-1]  # layer 2, head 3: an anti-diagonal
-    async with app.run_test(size=(100, 30)) as pilot:
+    raw = np.arange(2 * 4 * 9, dtype=np.float32).reshape(2, 4, 3, 3)
+    masked = np.where(np.triu(np.ones((3, 3), dtype=bool), 1), -np.inf, raw / 2)
+    async with app.run_test(size=(200, 40)) as pilot:
         await pilot.pause()
-        trainer.push(RunStarted(1, "attention-live", {"causal": False}, 0, "cpu"),
-                     AttentionMaps(10, ["a", "b", "c"], weights))
+        trainer.push(RunStarted(1, "attention-live", {"causal": True}, 0, "cpu"),
+                     AttentionMaps(10, ["a", "b", "c"], weights, {"raw": raw, "scaled": raw / 2, "masked": masked}))
         await pilot.pause(0.2)
         panel = app.screen.widgets["attention"]
-        assert "layer 2/2 · mean of 4 heads" in panel.title
+        assert "layer 2/2 · mean of 4 heads · softmax" in panel.title
         await pilot.press("right_curly_bracket", "right_curly_bracket", "right_curly_bracket")
         assert "layer 2/2 · head 3/4" in panel.title
+        assert np.array_equal(panel.heatmap._matrix, weights[1, 2])
         await pilot.press("left_square_bracket")
         assert "layer 1/2 · head 3/4" in panel.title
+        await pilot.press("v")  # raw scores: no mask yet, the numbers above the diagonal exist
+        assert "· raw ·" in panel.title and np.array_equal(panel.heatmap._matrix, raw[0, 2])
+        assert not panel.heatmap._masked.any()
+        await pilot.press("v", "v")  # scaled, then masked: the mask shows
+        assert "· masked ·" in panel.title and panel.heatmap._masked[0, 2] and not panel.heatmap._masked[2, 0]
+        await pilot.press("g")
+        grid = panel.query_one(HeatmapGrid)
+        assert grid.display and not panel.heatmap.display
+        assert grid._labels == [f"L{lay} H{h}" for lay in (1, 2) for h in (1, 2, 3, 4)] and grid.hidden_tiles == 0
+        await pilot.press("g")
+        assert panel.heatmap.display and not grid.display
+
+
+async def test_attention_title_is_compact_on_a_narrow_screen():
+    from nntui.events import AttentionMaps
+
+    trainer = FakeTrainer()
+    app = NntuiApp(trainer, lesson="attention-live")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        trainer.push(RunStarted(1, "attention-live", {}, 0, "cpu"),
+                     AttentionMaps(500, ["a", "b", "c"], np.full((2, 4, 3, 3), 1 / 3, dtype=np.float32)))
+        await pilot.pause(0.2)
+        panel = app.screen.widgets["attention"]
+        assert panel.title == "L2/2 mean softmax @500"
+        assert "L2/2 mean softmax @500" in app.export_screenshot().replace("&#160;", " ")

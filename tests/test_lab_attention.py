@@ -72,9 +72,11 @@ def test_return_scores_stages():
     with torch.no_grad():
         _, weights, scores = model(x, causal=True, return_scores=True)
         _, _, plain = model(x, causal=False, return_scores=True)
-    assert set(scores) == {"raw", "scaled", "masked", "softmax"}
-    for stage in scores.values():
-        assert stage.shape == (2, 4, 5, 5)
+    assert set(scores) == {"q", "k", "v", "raw", "scaled", "masked", "softmax", "mixed", "concat"}
+    for name in ("raw", "scaled", "masked", "softmax"):
+        assert scores[name].shape == (2, 4, 5, 5)
+    assert scores["q"].shape == scores["mixed"].shape == (2, 4, 5, 4) and scores["concat"].shape == (2, 5, 16)
+    assert torch.equal(scores["mixed"], weights @ scores["v"])
     d_k = 16 // 4
     assert torch.equal(scores["scaled"], scores["raw"] / math.sqrt(d_k))
     future = torch.triu(torch.ones(5, 5, dtype=torch.bool), 1)
@@ -83,6 +85,8 @@ def test_return_scores_stages():
     assert torch.equal(scores["softmax"], weights)
     assert torch.equal(plain["masked"], plain["scaled"])
     assert torch.equal(plain["softmax"], torch.softmax(plain["scaled"], dim=-1))
+    _, _, unscaled = model(x, return_scores=True, scale=False)
+    assert torch.equal(unscaled["scaled"], unscaled["raw"])
 
 
 def test_future_tokens_do_not_reach_the_past_under_the_causal_mask():

@@ -43,9 +43,12 @@ class MultiHeadSelfAttention(nn.Module):
         return t.view(batch, T, self.n_heads, self.d_k).transpose(1, 2)
 
     def forward(
-        self, x: torch.Tensor, causal: bool = False, return_scores: bool = False
+        self, x: torch.Tensor, causal: bool = False, return_scores: bool = False, scale: bool = True
     ) -> tuple[torch.Tensor, ...]:
-        """(output, weights), or (output, weights, scores) with return_scores."""
+        """(output, weights), or (output, weights, scores) with return_scores.
+
+        scale=False skips step 3, only so that a lesson can show what the scaling prevents.
+        """
         batch, T, _ = x.shape
 
         # 1. Queries ask, keys answer, values are what gets passed along.
@@ -58,7 +61,7 @@ class MultiHeadSelfAttention(nn.Module):
 
         # 3. A dot product of d_k unit-variance terms has variance d_k; without this the
         # softmax saturates and its gradients vanish as d_k grows.
-        scaled = raw / math.sqrt(self.d_k)
+        scaled = raw / math.sqrt(self.d_k) if scale else raw
 
         # 4. -inf rather than a large negative number: exp(-inf) is exactly 0, so the future
         # gets exactly zero weight. The diagonal is never masked, so no row is all -inf.
@@ -78,7 +81,8 @@ class MultiHeadSelfAttention(nn.Module):
         output = self.out_proj(concat)
 
         if return_scores:
-            scores = {"raw": raw, "scaled": scaled, "masked": masked, "softmax": weights}
+            scores = {"q": q, "k": k, "v": v, "raw": raw, "scaled": scaled, "masked": masked,
+                      "softmax": weights, "mixed": mixed, "concat": concat}
             return output, weights, scores
         return output, weights
 

@@ -41,15 +41,18 @@ class Experiment:
     def step(self) -> list[Event]:
         raise NotImplementedError
 
-    def set_param(self, name: str, value: Any) -> None:
-        """Change a live parameter while training; restart-only ones raise ValueError."""
+    def set_param(self, name: str, value: Any) -> list[Event]:
+        """Change a live parameter while training; restart-only ones raise ValueError.
+
+        Returns what the change produced at once (a worked example recomputes; most produce nothing).
+        """
         param = self.spec.params[name]
         if not param.live:
             raise ValueError(f"{name} applies on restart, not live")
         self.params[name] = param.check(value)
-        self.apply_live(name)
+        return self.apply_live(name) or []
 
-    def apply_live(self, name: str) -> None:
+    def apply_live(self, name: str) -> list[Event] | None:
         """Push a changed live parameter into the optimiser or model."""
 
     def summary(self) -> dict[str, float]:

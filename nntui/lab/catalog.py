@@ -218,6 +218,9 @@ ATTENTION_LIVE = ExperimentSpec(
         Param("d_model", "int", 64, min=16, max=256, help="model width (a multiple of heads)"),
         Param("causal", "bool", False, help="decoder-style mask: no attention to later positions"),
         Param("positional", "choice", "sinusoidal", choices=("sinusoidal", "learned")),
+        Param("residual", "bool", True, help="x + sublayer(x) around attention and feed-forward"),
+        Param("norm", "choice", "post", choices=("post", "pre", "none"),
+              help="LayerNorm after the residual add (post), before the sublayer (pre), or none"),
         Param("lr", "float", 1e-3, min=1e-5, max=1e-1, live=True, help="Adam learning rate"),
         Param("batch", "int", 64, min=1, max=1024, help="sequences per step"),
         Param("steps", "int", 500, min=1, max=1_000_000, help="steps to train"),
@@ -227,8 +230,27 @@ ATTENTION_LIVE = ExperimentSpec(
     widgets=("attention", "accuracy", "loss"),
 )
 
+ATTENTION_STEPS = ExperimentSpec(
+    name="attention-steps",
+    target="nntui.lab.attention_steps:AttentionSteps",
+    summary="One self-attention computation on a short sentence, every intermediate shown.",
+    params=_params(
+        Param("sentence", "choice", "thinking machines",
+              choices=("thinking machines", "je suis étudiant", "I love deep learning"), live=True),
+        Param("d_k", "int", 4, min=2, max=64, live=True, help="width of q and k per head"),
+        Param("heads", "int", 1, min=1, max=4, live=True, help="attention heads (d_model = heads x d_k)"),
+        Param("scale", "bool", True, live=True, help="divide the scores by sqrt(d_k)"),
+        Param("causal", "bool", False, live=True, help="mask: no word sees the words after it"),
+        Param("temperature", "float", 1.0, min=0.05, max=20.0, live=True, help="softmax temperature"),
+        Param("view", "choice", "qkv", choices=("qkv", "scores", "softmax", "output", "temperature"),
+              live=True, help="which step's numbers to show"),
+    ),
+    metrics=("step", "max_weight", "raw_std", "scaled_std", "temperature_top"),
+    widgets=("tables", "attention"),
+)
+
 EXPERIMENTS: dict[str, ExperimentSpec] = {
-    spec.name: spec for spec in (MNIST_MLP, TOY_FIT, DEEP_MLP, RECALL_RNN, ATTENTION_LIVE)
+    spec.name: spec for spec in (MNIST_MLP, TOY_FIT, DEEP_MLP, RECALL_RNN, ATTENTION_LIVE, ATTENTION_STEPS)
 }
 
 

@@ -120,7 +120,7 @@ class Driver:
         if self.experiment is None:
             return
         try:
-            self.experiment.set_param(name, value)
+            self.outbox.extend(self.experiment.set_param(name, value) or [])
         except (ValueError, KeyError) as exc:
             self.outbox.append(Error(f"{name}: {exc}"))
 

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from nntui.events import (
-    AttentionMaps, Curve, Error, Event, ImageGrid, LayerNorms, Metrics, RunStarted, Status, TimeNorms,
+    AttentionMaps, Curve, Decoding, Error, Event, ImageGrid, LayerNorms, Metrics, RunStarted, Status, Tables,
+    TimeNorms,
 )
 
 MAX_RUNS = 8  # older runs drop off the overlay
@@ -65,6 +66,8 @@ class Run:
     clip_series: tuple[Series, Series] | None = None  # pre- and post-clip totals over steps
     time_norms: TimeNorms | None = None
     attention: AttentionMaps | None = None  # the latest capture
+    tables: Tables | None = None  # the latest worked example
+    decoding: Decoding | None = None  # the latest search
     step: int = 0
     epoch: float | None = None
 
@@ -136,4 +139,10 @@ class History:
         if isinstance(event, AttentionMaps):
             run.attention = event
             return "attention"
+        if isinstance(event, Tables):
+            run.tables = event
+            return "tables"
+        if isinstance(event, Decoding):
+            run.decoding = event
+            return "decoding"
         return "other"

@@ -16,7 +16,7 @@ from nntui.events import Event
 from nntui.i18n import t
 from nntui.runtime.commands import Pause, Resume, SetParam, Start, StepOnce, Stop
 from nntui.runtime.history import History
-from nntui.screens.panels import PANELS
+from nntui.screens.panels import PANELS, available_stages
 from nntui.widgets.controls import ControlsPanel
 from nntui.widgets.status import StatusLine
 
@@ -36,6 +36,8 @@ class LessonScreen(Screen):
         Binding("right_square_bracket", "attention(1, 0)", "layer", show=False),
         Binding("left_curly_bracket", "attention(0, -1)", "head", show=False),
         Binding("right_curly_bracket", "attention(0, 1)", "head", show=False),
+        Binding("g", "attention_grid", "all heads", show=False),
+        Binding("v", "attention_stage", "stage", show=False),
     ]
 
     def __init__(self, lesson: Lesson) -> None:
@@ -169,8 +171,17 @@ class LessonScreen(Screen):
         settings = dict(self.lesson.params) if step is None else dict(step.set)
         if settings and settings != {k: self.params.get(k) for k in settings}:
             self.params.update(settings)
-            self.query_one(ControlsPanel).set_values(settings)
+            controls = self.query_one(ControlsPanel)
+            controls.set_values(settings)
+            if self._all_live(settings):  # nothing to restart for: show the step's settings at once
+                for name, value in settings.items():
+                    self.app.trainer.send(SetParam(name, value))
+                controls.mark_applied(settings)
         self.show_page()
+
+    def _all_live(self, settings: dict) -> bool:
+        live = {c.param for c in self.lesson.controls if c.apply == "live"}
+        return set(settings) <= live
 
     # ---- controlling the run ---------------------------------------------------------------
     def _start(self, label: str) -> None:
@@ -212,6 +223,22 @@ class LessonScreen(Screen):
             return
         layers, heads = run.attention.weights.shape[:2]
         panel.choose(layers, heads, d_layer, d_head)
+        PANELS["attention"].update(panel, self.history)
+
+    def action_attention_grid(self) -> None:
+        """g: every layer's and head's map at once, or back to one."""
+        panel = self.widgets.get("attention")
+        if panel is not None:
+            panel.toggle_grid()
+            PANELS["attention"].update(panel, self.history)
+
+    def action_attention_stage(self) -> None:
+        """v: the softmax weights, or the raw, scaled or masked scores they came from."""
+        panel = self.widgets.get("attention")
+        run = self.history.current
+        if panel is None or run is None or run.attention is None:
+            return
+        panel.next_stage(available_stages(run.attention))
         PANELS["attention"].update(panel, self.history)
 
     def action_leave(self) -> None:

@@ -7,14 +7,18 @@ from dataclasses import dataclass
 import numpy as np
 from typing import Callable
 
+from textual.containers import Vertical
 from textual.widget import Widget
 
+from nntui.events import AttentionMaps
 from nntui.runtime.history import History, Run
 from nntui.widgets.chart import LineChart, Series, bucket_means
 from nntui.widgets.digits import DigitGrid
 from nntui.widgets.grad_bars import GradBars
 from nntui.widgets.grad_traces import GradTraces
 from nntui.widgets.heatmap import Heatmap
+from nntui.widgets.heatmap_grid import HeatmapGrid, Tile
+from nntui.widgets.number_tables import NumberTables
 from nntui.widgets.time_strip import TimeStrip
 
 # One colour per run, so overlaid runs stay apart; the current run is drawn bright.
@@ -144,37 +148,123 @@ def update_grad_total(chart: LineChart, history: History) -> None:
     chart.set_series([s for s in series if s is not None])
 
 
-class AttentionPanel(Heatmap):
-    """A heatmap that remembers which layer and head the learner chose ([ ] and { } keys)."""
+STAGES = ("softmax", "raw", "scaled", "masked")  # what `v` cycles through, the weights first
+
+
+class AttentionPanel(Vertical):
+    """One attention map, or every head at once (g); [ ] choose the layer, { } the head, v the stage.
+
+    The choice lives here, not in the run, so it survives new captures and new runs.
+    """
+
+    DEFAULT_CSS = """
+    AttentionPanel { width: 1fr; height: 1fr; }
+    AttentionPanel > HeatmapGrid { display: none; }
+    AttentionPanel.grid > HeatmapGrid { display: block; }
+    AttentionPanel.grid > Heatmap { display: none; }
+    """
 
     layer: int = -1  # -1: the last layer
     head: int | None = None  # None: the mean over heads
+    stage: str = "softmax"
+
+    def compose(self):
+        yield Heatmap()
+        yield HeatmapGrid()
+
+    @property
+    def heatmap(self) -> Heatmap:
+        return self.query_one(Heatmap)
+
+    @property
+    def grid(self) -> HeatmapGrid:
+        return self.query_one(HeatmapGrid)
+
+    @property
+    def title(self) -> str:
+        return self.heatmap.title
+
+    @property
+    def showing_grid(self) -> bool:
+        return self.has_class("grid")
 
     def choose(self, layers: int, heads: int, d_layer: int = 0, d_head: int = 0) -> None:
         self.layer = (self.layer % layers + d_layer) % layers if layers else -1
         options = [None, *range(heads)]  # the mean first, then each head
         self.head = options[(options.index(self.head) + d_head) % len(options)] if heads else None
 
+    def next_stage(self, available: list[str]) -> None:
+        options = [s for s in STAGES if s in available]
+        self.stage = options[(options.index(self.stage) + 1) % len(options)] if self.stage in options else "softmax"
+
+    def toggle_grid(self) -> None:
+        self.toggle_class("grid")
+
+
+def available_stages(maps: AttentionMaps) -> list[str]:
+    """The stages worth cycling through: "masked" only where a mask was applied."""
+    return ["softmax", *(name for name, values in maps.stages.items()
+                         if name != "masked" or np.isneginf(values).any())]
+
+
+def _stage_maps(maps: AttentionMaps, stage: str) -> tuple[np.ndarray, np.ndarray]:
+    """(values, masked) of shape (layers, heads, T, T) for a stage.
+
+    Masked is where the causal mask put -inf, shown only from the "masked" stage on: the raw and
+    scaled scores above the diagonal exist, the mask is what removes them.
+    """
+    masked_stage = maps.stages.get("masked")
+    masked = np.zeros(maps.weights.shape, dtype=bool)
+    if masked_stage is not None and stage in ("masked", "softmax"):
+        masked = np.isneginf(masked_stage)
+    values = maps.weights if stage == "softmax" else maps.stages.get(stage, maps.weights)
+    return values, masked
+
 
 def update_attention(panel: AttentionPanel, history: History) -> None:
-    """One layer's attention (the last by default, where a trained pattern shows first)."""
+    """The chosen layer, head and stage (the last layer's mean weights by default)."""
     run = history.current
     maps = run.attention if run else None
     if maps is None or maps.weights.size == 0:
         return
     layers, heads = maps.weights.shape[:2]
     layer = panel.layer % layers
-    chosen = maps.weights[layer]
-    matrix = chosen.mean(axis=0) if panel.head is None else chosen[min(panel.head, heads - 1)]
-    which = f"mean of {heads} heads" if panel.head is None else f"head {min(panel.head, heads - 1) + 1}/{heads}"
-    masked = np.triu(np.ones(matrix.shape, dtype=bool), 1) if run.params.get("causal") else None
-    panel.show(
+    values, masked = _stage_maps(maps, panel.stage)
+    stage = panel.stage if panel.stage in maps.stages or panel.stage == "softmax" else "softmax"
+    if panel.showing_grid:
+        tiles = [
+            Tile(f"L{lay + 1} H{h + 1}", values[lay, h], masked[lay, h])
+            for lay in range(layers) for h in range(heads)
+        ]
+        # The chosen layer's head (its first for the mean) is marked, and kept in view when the
+        # grid is taller than the panel: by default the last layer, where the patterns form.
+        selected = layer * heads + (0 if panel.head is None else min(panel.head, heads - 1))
+        panel.grid.show(tiles, title=f"{stage} · every head · step {maps.step:,}", selected=selected,
+                        columns=heads)
+        return
+    if panel.head is None:
+        matrix = values[layer].mean(axis=0)
+        which, short = f"mean of {heads} heads", "mean"
+    else:
+        head = min(panel.head, heads - 1)
+        matrix = values[layer, head]
+        which, short = f"head {head + 1}/{heads}", f"H{head + 1}/{heads}"
+    full = f"attention · layer {layer + 1}/{layers} · {which} · {stage} · step {maps.step:,}"
+    compact = f"L{layer + 1}/{layers} {short} {stage} @{maps.step:,}"
+    fits = panel.size.width == 0 or len(full) + 24 <= panel.size.width  # room left for the cursor's value
+    panel.heatmap.show(
         matrix,
         row_labels=maps.tokens,
         col_labels=maps.tokens,
-        title=f"attention · layer {layer + 1}/{layers} · {which} · step {maps.step:,}",
-        masked=masked,
+        title=full if fits else compact,
+        masked=masked[layer].all(axis=0) if masked.any() else None,
     )
+
+
+def update_tables(tables: NumberTables, history: History) -> None:
+    run = history.current
+    if run is not None and run.tables is not None:
+        tables.show(run.tables.tables)
 
 
 PANELS: dict[str, Panel] = {
@@ -190,6 +280,7 @@ PANELS: dict[str, Panel] = {
     "time_norms": Panel(lambda: TimeStrip("gradient through time"), update_time_norms,
                         frozenset({"time_norms", "runs"}), 0.1),
     "attention": Panel(AttentionPanel, update_attention, frozenset({"attention", "runs"}), 0.1),
+    "tables": Panel(NumberTables, update_tables, frozenset({"tables", "runs"})),
     "grad_total": Panel(lambda: LineChart("total gradient norm", log_y=True), update_grad_total,
                         frozenset({"metrics", "runs"})),
 }

@@ -49,9 +49,10 @@ class ControlsPanel(Widget, can_focus=True):
                 self.values[name] = value
         self.refresh(layout=True)
 
-    def mark_applied(self) -> None:
-        """The model now runs with the current values (after a restart)."""
-        self.applied = dict(self.values)
+    def mark_applied(self, names=None) -> None:
+        """The model now runs with the current values: all of them after a restart, else `names`."""
+        for name in self.values if names is None else names:
+            self.applied[name] = self.values[name]
         self.refresh()
 
     @property
@@ -86,8 +87,11 @@ class ControlsPanel(Widget, can_focus=True):
             chosen = index == self.selected and self.has_focus
             pending = self.values[control.param] != self.applied[control.param]
             value = _show(self.values[control.param])
+            room = width - 9  # the marker, a one-cell label, a space, the arrows and the pending mark
+            if _cells(value) > room:  # a long text value gives way rather than wrap the line
+                value = _cut(value, max(1, room - 1)) + "…"
             shown = f"◂ {value} ▸" if chosen else f"  {value}  "
-            label_width = max(1, width - 2 - len(shown) - 2)
+            label_width = max(1, width - 2 - len(shown) - 2 - 1)  # at least one space before the value
             label = control.label.get(self.lang)
             label = label if _cells(label) <= label_width else _cut(label, label_width - 1) + "…"
             line = Text("▸ " if index == self.selected else "  ", style="bold" if chosen else "")

@@ -1,0 +1,94 @@
+"""Tables of numbers for worked examples: labelled rows and columns, two decimals, scrollable.
+
+Each table is a dict {"title", "rows", "cols", "values", "note", "emphasis"?} (see
+events.Tables). Columns that do not fit the width are elided in the middle ("…"), as the
+heatmap does, so a 64-wide vector still reads as its first and last entries.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from .heatmap import elide
+
+CELL = 7  # a value "-12.34" and its padding
+GAP = "…"
+
+
+def fmt_cell(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if value == -math.inf:
+        return "−∞"
+    if value == math.inf:
+        return "∞"
+    if abs(value) >= 1000:
+        return f"{value:.3g}"
+    return f"{value:.2f}"
+
+
+def render_table(spec: dict[str, Any], width: int) -> Table:
+    rows: Sequence[str] = spec["rows"]
+    cols: Sequence[str] = spec["cols"]
+    values: Sequence[Sequence[float | None]] = spec["values"]
+    label_w = min(max((len(r) for r in rows), default=0), max(8, width // 3))
+    shown = elide(len(cols), max(1, (width - label_w - 2) // CELL), None)
+    table = Table(title=spec["title"], title_justify="left", title_style="bold", caption=spec.get("note") or None,
+                  caption_justify="left", caption_style="dim", box=None, pad_edge=False, padding=(0, 1))
+    table.add_column("", style="bold", no_wrap=True, max_width=label_w, overflow="ellipsis")
+    for c in shown:
+        table.add_column(GAP if c < 0 else cols[c], justify="right", no_wrap=True)
+    emphasise = spec.get("emphasis") == "row_max"
+    for label, row in zip(rows, values):
+        finite = [v for v in row if v is not None and math.isfinite(v)]
+        top = max(finite) if emphasise and finite else None
+        cells: list[Text | str] = [label]
+        for c in shown:
+            if c < 0:
+                cells.append(GAP)
+                continue
+            value = row[c]
+            cells.append(Text(fmt_cell(value), style="bold reverse" if top is not None and value == top else ""))
+        table.add_row(*cells)
+    return table
+
+
+class NumberTables(VerticalScroll):
+    """Worked-example tables, one under the other; scrolls when they are taller than the panel."""
+
+    DEFAULT_CSS = """
+    NumberTables { width: 1fr; height: 1fr; }
+    NumberTables > Static { width: 1fr; height: auto; }
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._tables: list[dict[str, Any]] = []
+        self._body = Static(Text("waiting for numbers", style="dim"))
+
+    def compose(self):
+        yield self._body
+
+    def show(self, tables: list[dict[str, Any]]) -> None:
+        self._tables = list(tables)
+        self._render_tables()
+
+    def on_resize(self) -> None:
+        if self._tables:
+            self._render_tables()
+
+    def _render_tables(self) -> None:
+        width = max(20, self.scrollable_content_region.width or 60)
+        parts: list[Any] = []
+        for spec in self._tables:
+            if parts:
+                parts.append(Text(""))
+            parts.append(render_table(spec, width))
+        self._body.update(Group(*parts))
