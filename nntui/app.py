@@ -84,6 +84,11 @@ class NntuiApp(App):
 
     def pump(self) -> None:
         """Take what the trainer produced since the last tick and hand it to the screen."""
+        if not self.is_running:  # shutting down: the screens' widgets are being removed
+            return
+        take_notices = getattr(self.trainer, "take_notices", None)  # optional: a replay refusing a setting
+        for notice in take_notices() if take_notices else ():
+            self.notify(notice, timeout=4)
         events = self.trainer.drain()
         if not events:
             return

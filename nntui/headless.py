@@ -37,6 +37,7 @@ class HeadlessRun:
     max_steps: int | None
     losses: list[float] = field(default_factory=list)
     last_metrics: dict[str, float] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter, repr=False)  # recorded `t` counts from here
 
     @classmethod
     def prepare(
@@ -94,7 +95,7 @@ class HeadlessRun:
             return 2
         recording = out.open("w", encoding="utf-8") if out else None
         driver = Driver()
-        started = time.perf_counter()
+        started = self.started = time.perf_counter()
         interrupted = False
         try:
             driver.handle(Start(self.experiment, self.params, self.seed, self.device, label=self.lesson))
@@ -149,6 +150,8 @@ class HeadlessRun:
         return interrupted.is_set()
 
     def _record(self, events: list[Event], recording: TextIO | None) -> None:
+        # `t` lets `nntui replay` keep the run's own pace; readers of events ignore it.
+        t = round(time.perf_counter() - self.started, 4)
         for event in events:
             if isinstance(event, Metrics):
                 self.last_metrics.update(event.values)
@@ -157,7 +160,7 @@ class HeadlessRun:
             elif isinstance(event, Status) and event.message:
                 print(f"nntui: {event.message}", file=sys.stderr)
             if recording:
-                recording.write(json.dumps(event.to_dict()) + "\n")
+                recording.write(json.dumps({**event.to_dict(), "t": t}) + "\n")
 
     def _result(self, driver: Any, seconds: float, interrupted: bool) -> dict[str, Any]:
         summary = driver.experiment.summary() if driver.experiment is not None else {}

@@ -42,4 +42,6 @@ def test_built_wheel_lists_and_runs_every_lesson(tmp_path):
             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
         )
         assert run.returncode == 0, run.stderr
-        assert json.loads(run.stdout)["steps"] == 3
+        result = json.loads(run.stdout)
+        # a worked example is done after one step; everything else trains for the 3 asked
+        assert result["steps"] == 3 or (result["steps"] == 1 and result["state"] == "finished"), result

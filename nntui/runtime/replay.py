@@ -1,0 +1,292 @@
+"""Recordings (`nntui run --out FILE.jsonl`) read back, and a trainer that plays one.
+
+A recording is one event per JSON line (`Event.to_dict`) plus `t`, the seconds since the
+run began. `ReplayTrainer` has the trainer's interface (`send`, `drain`), so the app shows a
+recording with the same screens and widgets as a live run. Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from nntui.events import Event, Metrics, RunStarted, Status, from_dict
+from nntui.runtime.commands import Command, Pause, Resume, SetParam, Start, StepOnce, Stop
+
+FALLBACK_STEPS_PER_S = 100.0  # pace of recordings written without `t`
+# A recorded stall (the first Adam step warms up torch for ~1.7 s) would leave the replay
+# blank for as long: gaps longer than this play as this.
+MAX_GAP_S = 0.5
+TERMINAL = ("finished", "diverged", "error")
+
+
+class RecordingError(ValueError):
+    """A recording that cannot be read: the message starts with `FILE:LINE:` (or `FILE:`)."""
+
+
+@dataclass
+class Recording:
+    path: Path
+    events: list[Event]
+    times: list[float]  # when each event plays, seconds from the first one
+    lines: list[int]  # each event's line in the file, for error messages
+    truncated: int = 0  # the number of a last line cut off mid-write (a killed run), left out; else 0
+    # The run's training speed from its `t`s, for runs too short to record a status with it.
+    steps_per_s: float = 0.0
+
+    @property
+    def start(self) -> RunStarted:
+        return next(e for e in self.events if isinstance(e, RunStarted))
+
+    @property
+    def start_line(self) -> int:
+        return next(n for e, n in zip(self.events, self.lines) if isinstance(e, RunStarted))
+
+    @classmethod
+    def of(cls, events: list[Event], path: Path | str = "<memory>") -> "Recording":
+        """Events that were never written (e.g. a run trained for a screenshot), all at t=0."""
+        return cls(Path(path), list(events), [0.0] * len(events), list(range(1, len(events) + 1)))
+
+
+def read_recording(path: Path | str) -> Recording:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RecordingError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise RecordingError(f"{path}: not a text file (expected JSON lines from `nntui run --out`)") from None
+    except OSError as exc:
+        raise RecordingError(f"{path}: {exc.strerror or exc}") from None
+    rows = text.split("\n")
+    complete = text.endswith("\n")
+    events: list[Event] = []
+    stamps: list[float | None] = []
+    lines: list[int] = []
+    truncated = 0
+    for number, row in enumerate(rows, start=1):
+        if not row.strip():
+            continue
+        try:
+            data = json.loads(row)
+        except json.JSONDecodeError as exc:
+            if number == len(rows) and not complete:  # cut off mid-write: keep what came before
+                truncated = number
+                break
+            raise RecordingError(f"{path}:{number}: not JSON ({exc.msg}, column {exc.colno})") from None
+        events.append(_event(data, path, number))
+        stamps.append(_stamp(data, path, number))
+        lines.append(number)
+    if not events:
+        raise RecordingError(f"{path}: empty recording (expected JSON lines from `nntui run --out`)")
+    if not any(isinstance(e, RunStarted) for e in events):
+        raise RecordingError(f"{path}:{lines[0]}: no run_started event: not a recording of a run")
+    return Recording(path, events, _pace(events, stamps), lines, truncated, _speed(events, stamps))
+
+
+def _event(data: Any, path: Path, number: int) -> Event:
+    if not isinstance(data, dict):
+        raise RecordingError(f"{path}:{number}: expected a JSON object, got {type(data).__name__}")
+    try:
+        return from_dict(data)
+    except (ValueError, TypeError, KeyError) as exc:
+        kind = data.get("kind")
+        raise RecordingError(f"{path}:{number}: bad {kind or 'event'}: {exc}") from None
+
+
+def _stamp(data: dict, path: Path, number: int) -> float | None:
+    t = data.get("t")
+    if t is None:
+        return None
+    if not isinstance(t, (int, float)) or isinstance(t, bool) or not math.isfinite(t):
+        raise RecordingError(f"{path}:{number}: t: expected seconds, got {t!r}")
+    return float(t)
+
+
+def _speed(events: list[Event], stamps: list[float | None]) -> float:
+    steps = [(t, e.step) for t, e in zip(stamps, events) if isinstance(e, Metrics) and t is not None]
+    if len(steps) < 2 or steps[-1][0] <= steps[0][0]:
+        return 0.0
+    return round((steps[-1][1] - steps[0][1]) / (steps[-1][0] - steps[0][0]), 1)
+
+
+def _pace(events: list[Event], stamps: list[float | None]) -> list[float]:
+    """When each event plays: recorded time with long stalls cut short, or a fixed step rate."""
+    times: list[float] = []
+    timed = any(s is not None for s in stamps)
+    clock = previous = 0.0
+    step = 0
+    for event, stamp in zip(events, stamps):
+        step = max(step, getattr(event, "step", 0) or 0)
+        if timed:
+            stamp = previous if stamp is None else stamp
+            if times:
+                clock += min(MAX_GAP_S, max(0.0, stamp - previous))
+            previous = stamp
+        else:
+            clock = step / FALLBACK_STEPS_PER_S
+        times.append(clock)
+    return times
+
+
+class ReplayTrainer:
+    """Plays a recording through the app's trainer interface, paced by the wall clock.
+
+    `Start` (the lesson opening, or `r`) plays from the beginning; pause stops the clock;
+    `.` plays up to the next step; settings cannot change what was recorded, so changing one
+    leaves a notice for the app (`take_notices`) instead.
+    """
+
+    def __init__(
+        self,
+        recording: Recording,
+        speed: float = 1.0,
+        *,
+        tag: str | None = None,
+        announce_end: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not speed > 0:
+            raise ValueError(f"speed must be above 0, got {speed}")
+        self.recording = recording
+        self.speed = speed
+        # Shown in the status line so a replay is never mistaken for a live run.
+        self.tag = f"replay {speed:g}×" if tag is None else tag
+        self.announce_end = announce_end  # a "finished: end of recording" status at the end
+        self._clock = clock
+        self._notices: list[str] = []
+        self._outbox: list[Event] = []
+        self._cursor = 0
+        self._played = 0.0  # recorded seconds played before `_since`
+        self._since: float | None = None  # wall time the clock last started; None: not running
+        self._step = 0
+        self._steps_per_s = 0.0
+        self._ended = False
+        self.state = "ready"
+
+    # ---- the trainer interface -----------------------------------------------------------
+    def send(self, command: Command) -> bool:
+        if isinstance(command, Start):
+            self._start(command)
+        elif isinstance(command, Pause) and self.state == "running":
+            self._stop_clock()
+            self._say("paused")
+        elif isinstance(command, Resume) and self.state == "paused":
+            self.state, self._since = "running", self._clock()
+            self._say("running")
+        elif isinstance(command, StepOnce) and self.state in ("running", "paused"):
+            self._stop_clock()
+            self._play_next_step()
+            if self.state == "paused":
+                self._say("paused")
+        elif isinstance(command, SetParam):
+            self._notices.append(f"replay: settings are fixed ({command.name} stays as recorded)")
+        elif isinstance(command, Stop):
+            self._stop_clock()
+            self.state = "ready"
+        return True
+
+    def drain(self) -> list[Event]:
+        if self.state == "running":
+            self._play_until(self._position())
+        events, self._outbox = self._outbox, []
+        return events
+
+    def take_notices(self) -> list[str]:
+        """Messages for the user that are not events (the app shows them as notifications)."""
+        notices, self._notices = self._notices, []
+        return notices
+
+    # ---- playing ---------------------------------------------------------------------------
+    def _start(self, command: Start) -> None:
+        recorded = self.recording.start
+        if command.experiment != recorded.experiment:
+            self._notices.append(f"replay: this recording holds a {recorded.experiment} run only")
+            return
+        changed = sorted(k for k, v in command.params.items() if k in recorded.params and recorded.params[k] != v)
+        if changed:
+            self._notices.append(f"replay: settings are fixed ({', '.join(changed)} as recorded)")
+        self._cursor, self._played, self._step, self._ended = 0, 0.0, 0, False
+        self._outbox.clear()
+        self.state = "running"
+        self._since = self._clock()
+        if command.paused:
+            self._stop_clock()
+            self._play_next_step()
+            if self.state == "paused":
+                self._say("paused")
+
+    def _stop_clock(self) -> None:
+        self._played = self._position()
+        self._since = None
+        if self.state == "running":
+            self.state = "paused"
+
+    def _position(self) -> float:
+        if self._since is None:
+            return self._played
+        if math.isinf(self.speed):  # everything at once (0 s elapsed times inf would be nan)
+            return math.inf
+        return self._played + (self._clock() - self._since) * self.speed
+
+    def _play_until(self, position: float) -> None:
+        times = self.recording.times
+        while self._cursor < len(times) and times[self._cursor] <= position:
+            self._emit(self.recording.events[self._cursor])
+        self._end_if_done()
+
+    def _play_next_step(self) -> None:
+        """Everything up to and including the next step's metrics, and what else that step reported."""
+        events = self.recording.events
+        target = None
+        while self._cursor < len(events):
+            event = events[self._cursor]
+            step = getattr(event, "step", None)
+            if target is not None and (isinstance(event, (RunStarted, Status)) or step != target):
+                break
+            if target is None and isinstance(event, Metrics) and event.step > self._step:
+                target = event.step
+            self._emit(event)
+        if self._cursor:
+            self._played = self.recording.times[self._cursor - 1]
+        self._end_if_done()
+
+    def _emit(self, event: Event) -> None:
+        self._cursor += 1
+        if isinstance(event, Status):
+            self._steps_per_s = event.steps_per_s or self._steps_per_s
+            if self.state == "paused" and event.state == "running":
+                return  # the user paused the replay: the recording's "running" would contradict it
+            if event.state in TERMINAL:
+                self.state = event.state
+                self._ended = True
+            event = self._tagged(event)
+        self._step = max(self._step, getattr(event, "step", 0) or 0)
+        self._outbox.append(event)
+
+    def _end_if_done(self) -> None:
+        if self._cursor < len(self.recording.events) or self._ended:
+            return
+        self._ended = True
+        self.state = "finished"
+        self._since = None
+        if not self.announce_end:
+            return
+        note = "end of recording" + (" (its last line was cut off)" if self.recording.truncated else "")
+        speed = self._steps_per_s or self.recording.steps_per_s
+        self._outbox.append(Status("finished", self._step, speed, self._join(note)))
+
+    def _say(self, state: str) -> None:
+        speed = self._steps_per_s if state == "running" else 0.0
+        self._outbox.append(Status(state, self._step, speed, self._join("")))
+
+    def _tagged(self, status: Status) -> Status:
+        return dataclasses.replace(status, message=self._join(status.message))
+
+    def _join(self, message: str) -> str:
+        return " · ".join(part for part in (self.tag, message) if part)

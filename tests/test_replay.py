@@ -1,0 +1,231 @@
+"""`nntui replay`: recordings read back, paced by the clock, shown in the lesson screen without torch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from nntui.cli import cli
+from nntui.events import Metrics, RunStarted, Status
+from nntui.runtime.commands import Pause, Resume, SetParam, Start, StepOnce, Stop
+from nntui.runtime.replay import FALLBACK_STEPS_PER_S, MAX_GAP_S, Recording, read_recording, ReplayTrainer
+from recorder import record
+
+STEPS = 30
+
+
+@pytest.fixture(scope="module")
+def neuron(tmp_path_factory):
+    """A real 30-step run of the neuron lesson, seed 3: (path, events)."""
+    path = tmp_path_factory.mktemp("rec") / "neuron.jsonl"
+    return path, record(path, "neuron", STEPS, "hidden=5", seed=3)
+
+
+def losses(events):
+    return [e.values["train_loss"] for e in events if isinstance(e, Metrics) and "train_loss" in e.values]
+
+
+# ---- the recording ------------------------------------------------------------------------------
+def test_a_recording_carries_what_replay_needs(neuron):
+    path, events = neuron
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    start = events[0]
+    assert isinstance(start, RunStarted)
+    assert (start.label, start.experiment, start.seed, start.device) == ("neuron", "toy-fit", 3, "cpu")
+    assert start.params["hidden"] == 5
+    stamps = [line["t"] for line in lines]
+    assert stamps == sorted(stamps) and stamps[-1] > 0  # seconds since the run began, in order
+
+
+def test_a_cut_off_last_line_is_left_out(neuron, tmp_path):
+    path, events = neuron
+    text = path.read_text()
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text(text[: len(text) - 25])  # a kill mid-write
+    recording = read_recording(cut)
+    assert recording.truncated == len(events)
+    assert [e.to_dict() for e in recording.events] == [e.to_dict() for e in events[:-1]]
+    result = CliRunner().invoke(cli, ["export", str(cut), "--csv", str(tmp_path / "csv")])
+    assert result.exit_code == 0, result.output
+    assert f"{cut}:{len(events)}: last line cut off" in result.output
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"kind": "run_started", "run": 1, "experiment": "toy-fit", "params": {}, "seed": 0, "device": "cpu",'
+         ' "label": "neuron"}\n{"kind": "metrics", "step": 1, \n{}\n', ":2: not JSON"),
+        ('{"kind": "run_started", "run": 1, "experiment": "toy-fit", "params": {}, "seed": 0, "device": "cpu",'
+         ' "label": "neuron"}\n{"kind": "sparkles"}\n', ":2: bad sparkles: unknown event kind 'sparkles'"),
+        ('{"kind": "metrics", "step": 1, "values": {}}\n', ":1: no run_started event"),
+        ('{"kind": "run_started", "run": 1, "experiment": "toy-fit", "params": {}, "seed": 0, "device": "cpu",'
+         ' "label": "neuron", "t": "soon"}\n', ":1: t: expected seconds"),
+        ("", ": empty recording"),
+    ],
+)
+@pytest.mark.parametrize("command", [["replay"], ["export", "--csv", "out"]])
+def test_bad_recordings_exit_2_naming_file_and_line(tmp_path, content, message, command):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(content)
+    result = CliRunner().invoke(cli, [command[0], str(path), *command[1:]])
+    assert result.exit_code == 2, result.output
+    assert f"nntui: {path}{message}" in result.output
+
+
+def test_missing_file_unknown_lesson_and_bad_speed_exit_2(neuron, tmp_path):
+    path, _ = neuron
+    runner = CliRunner()
+    result = runner.invoke(cli, ["replay", str(tmp_path / "nope.jsonl")])
+    assert result.exit_code == 2 and f"{tmp_path / 'nope.jsonl'}: no such file" in result.output
+    relabelled = tmp_path / "relabelled.jsonl"
+    relabelled.write_text(path.read_text().replace('"label": "neuron"', '"label": "no-such-lesson"'))
+    result = runner.invoke(cli, ["replay", str(relabelled)])
+    assert result.exit_code == 2 and f"{relabelled}:1: unknown lesson 'no-such-lesson'" in result.output
+    result = runner.invoke(cli, ["replay", str(path), "--lesson", "mnist-ladder"])
+    assert result.exit_code == 2 and "toy-fit run, lesson 'mnist-ladder' trains mnist-mlp" in result.output
+    result = runner.invoke(cli, ["replay", str(path), "--speed", "0"])
+    assert result.exit_code == 2 and "--speed: expected a number above 0" in result.output
+
+
+def test_recordings_without_times_play_at_a_fixed_rate(neuron, tmp_path):
+    path, events = neuron
+    untimed = tmp_path / "untimed.jsonl"
+    untimed.write_text("".join(json.dumps({k: v for k, v in json.loads(line).items() if k != "t"}) + "\n"
+                               for line in path.read_text().splitlines()))
+    recording = read_recording(untimed)
+    last = max(i for i, e in enumerate(recording.events) if isinstance(e, Metrics))
+    assert recording.times[last] == pytest.approx(STEPS / FALLBACK_STEPS_PER_S)
+
+
+# ---- the trainer that plays it -------------------------------------------------------------------
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def synthetic(folder, steps: int = 10) -> Recording:
+    """Run start at t=0, a 5 s stall, then a step every 0.25 s: step k at t = 5 + k/4."""
+    events = [RunStarted(1, "toy-fit", {"lr": 0.01}, 0, "cpu", "neuron"), Status("running", 0)]
+    stamps = [0.0, 0.0]
+    for k in range(1, steps + 1):
+        events.append(Metrics(k, {"train_loss": 1.0 / k}))
+        stamps.append(5.0 + k / 4)
+    path = folder / "synthetic.jsonl"
+    path.write_text("".join(json.dumps({**e.to_dict(), "t": t}) + "\n" for e, t in zip(events, stamps)))
+    return read_recording(path)
+
+
+def steps_of(events):
+    return [e.step for e in events if isinstance(e, Metrics)]
+
+
+def test_replay_follows_the_clock_pauses_steps_and_restarts(tmp_path):
+    recording = synthetic(tmp_path)
+    assert recording.times[2] == MAX_GAP_S  # the 5.25 s wait for step 1 plays as a short one
+    assert recording.times[3] == MAX_GAP_S + 0.25  # then the recorded pace
+    clock = Clock()
+    trainer = ReplayTrainer(recording, speed=2.0, clock=clock)
+    assert trainer.drain() == []  # nothing before the lesson screen's Start
+    trainer.send(Start("toy-fit", {"lr": 0.01}))
+    first = trainer.drain()
+    assert isinstance(first[0], RunStarted) and steps_of(first) == []
+    assert first[1].message == "replay 2×"  # the status line says it is a replay
+    clock.now += 0.5  # one recorded second at speed 2: steps 1, 2 and 3 play at 0.5, 0.75 and 1.0
+    assert steps_of(trainer.drain()) == [1, 2, 3]
+
+    trainer.send(Pause())
+    paused = trainer.drain()
+    assert paused[-1].state == "paused" and paused[-1].step == 3
+    clock.now += 10.0
+    assert steps_of(trainer.drain()) == []  # the clock stopped
+    trainer.send(StepOnce())
+    assert steps_of(trainer.drain()) == [4]
+    trainer.send(Resume())
+    assert trainer.drain()[-1].state == "running"
+    clock.now += 0.125  # a quarter of a recorded second: the clock goes on from step 4
+    assert steps_of(trainer.drain()) == [5]
+
+    trainer.send(SetParam("lr", 0.5))
+    trainer.send(Start("toy-fit", {"lr": 0.5}))  # r after changing a control
+    notices = trainer.take_notices()
+    assert notices and all("replay: settings are fixed" in n for n in notices) and "lr" in notices[-1]
+    again = trainer.drain()
+    assert isinstance(again[0], RunStarted) and steps_of(again) == []  # from the beginning
+
+    clock.now += 100.0
+    rest = trainer.drain()
+    assert steps_of(rest) == list(range(1, 11))
+    assert rest[-1].state == "finished" and "end of recording" in rest[-1].message
+    trainer.send(Stop())
+    assert trainer.drain() == []
+
+
+# ---- in the app ---------------------------------------------------------------------------------
+async def test_replay_shows_the_recorded_numbers_in_the_lesson_screen(neuron):
+    from nntui.playback import playback_app
+    from nntui.screens.lesson import LessonScreen
+    from nntui.widgets.controls import ControlsPanel
+    from nntui.widgets.status import StatusLine
+
+    path, events = neuron
+    app = playback_app(read_recording(path), speed=float("inf"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if app.trainer.state == "finished":
+                break
+        await pilot.pause(0.1)
+        screen = app.screen
+        assert isinstance(screen, LessonScreen) and screen.lesson_id == "neuron"
+        status = str(screen.query_one(StatusLine).render())
+        assert f"step {STEPS}" in status and f"loss {losses(events)[-1]:.4g}" in status
+        assert "seed 3" in status and "replay" in status and "finished" in status
+        assert screen.query_one(ControlsPanel).values["hidden"] == 5  # the recorded settings
+        run = screen.history.current
+        assert run.series["train_loss"].y.tolist() == losses(events)
+
+        await pilot.press("r")  # plays again from the start, same settings: no notice
+        await pilot.pause(0.2)
+        assert len(screen.history.runs) == 2 and screen.history.current.step == STEPS
+        assert not [n for n in app._notifications if "replay" in n.message]
+
+
+def test_replay_command_never_imports_torch(neuron):
+    """`nntui replay` end to end in a fresh interpreter, the app run headless by an autopilot."""
+    path, events = neuron
+    code = f"""
+import sys
+import nntui.app
+
+async def watch(pilot):
+    app = pilot.app
+    for _ in range(100):
+        await pilot.pause(0.05)
+        if app.trainer.state == "finished":
+            break
+    await pilot.pause(0.1)
+    from nntui.widgets.status import StatusLine
+    print("STATUS", app.screen.query_one(StatusLine).render())
+    app.exit()
+
+run = nntui.app.NntuiApp.run
+nntui.app.NntuiApp.run = lambda self, **kw: run(self, headless=True, size=(100, 30), auto_pilot=watch)
+sys.argv = ["nntui", "replay", {str(path)!r}, "--speed", "inf"]
+import nntui.cli
+try:
+    nntui.cli.main()
+except SystemExit:
+    pass
+print("TORCH", "torch" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert f"step {STEPS}" in out.stdout and f"loss {losses(events)[-1]:.4g}" in out.stdout
+    assert "TORCH False" in out.stdout
