@@ -1,0 +1,321 @@
+"""BeamTree: a beam search drawn as an indented tree, one expansion at a time, greedy beside it.
+
+The prefix (the prompt, or "<s>") is the root; each node is one candidate, a line of its own:
+token, its log-probability and the cumulative score ("suis  −0.22  Σ−1.43"), children below
+their parent, best first, joined by box characters so that every node's parent can be followed.
+An indented tree rather than one column per step: five steps of such nodes do not fit 80
+columns side by side, while indentation costs three cells a step.
+
+  kept      bright           finished  "■" and green       pruned  "×" and dim
+  best path heavy lines (┡━ ┃ ┗━), amber and bold, "★" on its nodes, "★ best" at its end
+  greedy    "◇ greedy" on greedy's node where the tree holds it
+
+Pruned candidates are folded to fit: kept and finished nodes come first, then the pruned ones
+nearest to being kept; a parent line says what it hides ("+3 pruned": every token the search
+tried but did not keep, counted from the vocabulary). Under the tree, the answers: the beam's
+best hypothesis and greedy's, each with its log-probability and probability (exp of the sum),
+and which is more probable. `revealed` limits the drawing to the first expansions (`<`, `>`);
+then the answers are the best so far, and the last line says "expansion 2/5".
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rich.cells import cell_len
+from rich.style import Style
+from textual.binding import Binding
+from textual.color import Color
+from textual.strip import Strip
+
+from nntui.lab.decoding_records import BeamSearchResult
+
+from .beam_tree_layout import AT_BEST, AT_BEST_LAST, BEFORE_BEST, ROOT, Row, SearchTree, fit_rows
+from .beam_tree_layout import fmt_log, fmt_prob, numbers_first, verdict
+from .shading import AppFreeRender, LineCacheWidget, fade, fit_text, parse_color, strip_from_runs
+from .token_bars import token_label
+
+__all__ = ["BeamTree", "BEST_MARK", "FINISHED_MARK", "PRUNED_MARK", "GREEDY_MARK"]
+
+BEST_COLOR = "#ffaf00"
+FINISHED_COLOR = "#5fd75f"
+GREEDY_COLOR = "#5fafff"
+BEST_MARK, FINISHED_MARK, PRUNED_MARK, GREEDY_MARK = "★", "■", "×", "◇"
+LEGEND = f"{BEST_MARK} best  {FINISHED_MARK} finished  {PRUNED_MARK} pruned"
+
+
+class BeamTree(AppFreeRender, LineCacheWidget, can_focus=True):
+    """A beam-search tree with the best path, folding and stepping (see the module docstring)."""
+
+    DEFAULT_CSS = """
+    BeamTree {
+        width: 1fr;
+        height: 1fr;
+        min-height: 5;
+    }
+    """
+
+    BINDINGS = [
+        Binding("greater_than_sign", "step_forward", "next expansion", show=False),
+        Binding("less_than_sign", "step_back", "previous expansion", show=False),
+        Binding("end", "show_all", "whole tree", show=False),
+    ]
+
+    def __init__(self, title: str = "", **widget_kwargs) -> None:
+        super().__init__(**widget_kwargs)
+        self.title = title
+        self._tree: SearchTree | None = None
+        self._greedy: BeamSearchResult | None = None
+        self._vocab: list[str] = []
+        self._joiner = " "
+        self._revealed = 0
+        self._at_end = True  # follow new data to its last expansion until the user steps back
+        self._error = ""
+        self._style_key: tuple | None = None
+        self.rows: list[Row] = []  # what the last build drew (node ids in self.tree.nodes)
+
+    # -- data and stepping ----------------------------------------------------
+    def show(self, beam: dict[str, Any], vocab: list[str], *, greedy: dict[str, Any] | None = None, title: str = "") -> None:
+        """Show a search (`BeamSearchResult.to_dict()`, JSON round trip allowed) over `vocab`."""
+        try:
+            self._tree = SearchTree(BeamSearchResult.from_dict(beam), len(vocab))
+            self._greedy = BeamSearchResult.from_dict(greedy) if greedy else None
+            self._error = ""
+        except (KeyError, TypeError, ValueError, IndexError) as exc:  # bad data: say so, never crash
+            self._tree, self._greedy = None, None
+            self._error = f"cannot draw this search: {type(exc).__name__}: {exc}"
+        self._vocab = [str(v) for v in vocab]
+        # Character-level vocabularies spell words; word-level ones need spaces between tokens.
+        single = sum(cell_len(v) == 1 for v in self._vocab)
+        self._joiner = "" if self._vocab and single >= 0.8 * len(self._vocab) else " "
+        if title:
+            self.title = title
+        steps = self.tree.n_steps if self.tree else 0
+        if self._at_end or self._revealed > steps:
+            self._revealed = steps
+            self._at_end = True
+        self.update_lines()
+
+    @property
+    def tree(self) -> SearchTree | None:
+        return self._tree
+
+    @property
+    def revealed(self) -> int:
+        """How many expansions are drawn (0: the prefix alone)."""
+        return self._revealed
+
+    @revealed.setter
+    def revealed(self, value: int) -> None:
+        steps = self.tree.n_steps if self.tree else 0
+        value = max(0, min(int(value), steps))
+        self._at_end = value == steps
+        if value != self._revealed:
+            self._revealed = value
+            self.update_lines()
+
+    def step_forward(self) -> None:
+        self.revealed = self._revealed + 1
+
+    def step_back(self) -> None:
+        self.revealed = self._revealed - 1
+
+    def show_all(self) -> None:
+        self.revealed = self.tree.n_steps if self.tree else 0
+
+    action_step_forward, action_step_back, action_show_all = step_forward, step_back, show_all
+
+    # -- text -----------------------------------------------------------------
+    def token_text(self, token: int | None) -> str:
+        if token is None:
+            return ""
+        return token_label(self._vocab[token]) if 0 <= token < len(self._vocab) else f"#{token}"
+
+    def _sentence(self, tokens: list[int] | tuple[int, ...]) -> str:
+        words = [self._vocab[t] if 0 <= t < len(self._vocab) else f"#{t}" for t in tokens]
+        return self._joiner.join(words).replace("\n", "⏎")
+
+    def _prefix_text(self) -> str:
+        prefix = self.tree.result.prefix if self.tree else ()
+        return self._sentence(prefix) if prefix else "<s>"
+
+    # -- building -------------------------------------------------------------
+    def _styles(self, base: Style, fg: Color, bg: Color, no_color: bool) -> dict[str, Style]:
+        key = (base, fg, bg, no_color)
+        if key != self._style_key:
+            text = base + Style(color=fg.rich_color)
+            dim = base + Style(color=fade(fg, bg, 0.55).rich_color, dim=no_color)  # no colour: SGR dim
+            self._cached = {
+                "base": base,
+                "text": text,
+                "bold": text + Style(bold=True),
+                "muted": base + Style(color=fade(fg, bg, 0.45).rich_color),
+                "pruned": dim,
+                "best": base + Style(color=parse_color(BEST_COLOR).rich_color, bold=True),
+                "finished": base + Style(color=parse_color(FINISHED_COLOR).rich_color),
+                "greedy": base + Style(color=parse_color(GREEDY_COLOR).rich_color),
+            }
+            self._style_key = key
+        return self._cached
+
+    render_tree = AppFreeRender.render_standalone
+
+    def draw_lines(self, width: int, height: int, base: Style, fg: Color, bg: Color, no_color: bool) -> list[Strip]:
+        st = self._styles(base, fg, bg, no_color)
+        tree = self.tree
+        if tree is None:
+            message = self._error or "waiting for a beam search"
+            return [self._line([(self.title or "beam search", st["bold"])], width, st),
+                    self._line([(message, st["muted"])], width, st)][:height]
+        leader = tree.leader(self._revealed)
+        greedy_node = self._greedy_node()
+        best_path = set(tree.path(leader)) if leader is not None else {ROOT}
+
+        answers = self._answer_lines(leader, width, st)
+        has_title = height >= 3
+        while answers and height - has_title - len(answers) < 2:
+            answers.pop()  # a short widget keeps the tree and loses the last answer lines first
+        budget = height - has_title - len(answers)
+        first = [n for n in (leader, greedy_node) if n is not None]
+        self.rows = fit_rows(tree, self._revealed, budget, first, best_path)
+
+        lines = [self._title_line(width, st)] if has_title else []
+        lines += self._tree_lines(self.rows, width, st, best_path, leader, greedy_node)
+        lines += [Strip.blank(width, base)] * (height - len(lines) - len(answers))
+        lines += [self._line(runs, width, st) for runs in answers]
+        return lines[:height]
+
+    def _greedy_node(self) -> int | None:
+        if self._greedy is None or not self._greedy.hypotheses or self.tree is None:
+            return None
+        return self.tree.find(self._greedy.hypotheses[0].new_tokens[: self._revealed]) if self._revealed else None
+
+    @staticmethod
+    def _line(runs: list[tuple[str, Style]], width: int, st: dict) -> Strip:
+        return strip_from_runs(runs).adjust_cell_length(width, st["base"])
+
+    def _title_line(self, width: int, st: dict) -> Strip:
+        result = self.tree.result  # type: ignore[union-attr]
+        text = self.title or "beam search"
+        text += f" · width {result.beam_width}"
+        if result.length_penalty:
+            text += f" · length penalty {result.length_penalty:g}"
+        runs = [(text, st["bold"])]
+        room = width - cell_len(text) - 2
+        if room >= cell_len(LEGEND):
+            runs.append((LEGEND.rjust(room + 2), st["muted"]))
+        return self._line(runs, width, st)
+
+    def _tree_lines(self, rows: list[Row], width: int, st: dict, best_path: set[int], leader: int | None, greedy_node: int | None) -> list[Strip]:
+        nodes = self.tree.nodes  # type: ignore[union-attr]
+        labels = {row.node: self.token_text(nodes[row.node].token) for row in rows}
+        logs = {row.node: fmt_log(nodes[row.node].log_prob) for row in rows}
+        sums = {row.node: "Σ" + fmt_log(nodes[row.node].score) for row in rows}
+        log_w = max((len(logs[r.node]) for r in rows[1:]), default=0)
+        sum_w = max((len(sums[r.node]) for r in rows[1:]), default=0)
+        numbers_w = log_w + 2 + sum_w
+        # Three cells a level ("│  ", "├─"), two when a deep tree needs the room ("│ ", "├"),
+        # and only then are tokens cut.
+        for indent in (3, 2):
+            tree_w = max((r.depth * indent + cell_len(labels[r.node]) for r in rows[1:]), default=0)
+            if tree_w + 2 + numbers_w + 2 <= width:
+                break
+        tree_w = min(tree_w, width - 2 - numbers_w)
+        show_numbers = tree_w >= 2 * indent + 3  # narrower than that, a token is worth more than numbers
+        if not show_numbers:
+            tree_w = width
+
+        out = []
+        final = self._revealed >= self.tree.n_steps  # type: ignore[union-attr]
+        for row in rows:
+            node = nodes[row.node]
+            if row.node == ROOT:
+                runs = [(fit_text(self._prefix_text(), max(1, width - 12)).rstrip(), st["bold"])]
+            else:
+                runs = self._guide_runs(row, indent, st)
+                label_w = max(0, tree_w - row.depth * indent)
+                style = self._node_style(node.fate, row.node in best_path, st)
+                runs.append((fit_text(labels[row.node], label_w), style))
+                if show_numbers:
+                    number_style = st["pruned"] if node.fate == "pruned" else st["text"]
+                    runs.append(("  " + logs[row.node].rjust(log_w) + "  " + sums[row.node].rjust(sum_w), number_style))
+            runs += self._tags(row, leader, greedy_node, best_path, final, st)
+            out.append(self._line(runs, width, st))
+        return out
+
+    @staticmethod
+    def _node_style(fate: str, on_best: bool, st: dict) -> Style:
+        if on_best:
+            return st["best"]
+        return {"pruned": st["pruned"], "finished": st["finished"]}.get(fate, st["text"])
+
+    @staticmethod
+    def _guide_runs(row: Row, indent: int, st: dict) -> list[tuple[str, Style]]:
+        runs = [(char + " " * (indent - 1), st["best"] if heavy else st["muted"]) for char, heavy in row.guides]
+        char = row.junction
+        heavy_branch = char in (AT_BEST, AT_BEST_LAST)  # the branch into the best child itself
+        runs.append((char, st["best"] if char in (BEFORE_BEST, AT_BEST, AT_BEST_LAST) else st["muted"]))
+        if indent == 3:
+            runs.append(("━" if heavy_branch else "─", st["best"] if heavy_branch else st["muted"]))
+        return runs
+
+    def _tags(self, row: Row, leader: int | None, greedy_node: int | None, best_path: set[int], final: bool, st: dict) -> list[tuple[str, Style]]:
+        """The marks after the numbers: ★ on the best path, ◇ greedy, and what the fold hides."""
+        node = self.tree.nodes[row.node]  # type: ignore[union-attr]
+        runs: list[tuple[str, Style]] = []
+        if row.node != ROOT:  # a column of its own, so that the marks after it line up
+            fate_mark = {"pruned": PRUNED_MARK, "finished": FINISHED_MARK}.get(node.fate, " ")
+            runs.append((" " + fate_mark, st["pruned"] if node.fate == "pruned" else st["finished"]))
+        if row.node == leader:
+            runs.append((f" {BEST_MARK} {'best' if final else 'leading'}", st["best"]))
+        elif row.node in best_path and row.node != ROOT:
+            runs.append((" " + BEST_MARK, st["best"]))
+        if row.node == greedy_node and row.node != ROOT:
+            runs.append((f" {GREEDY_MARK} greedy", st["greedy"]))
+        hidden = []
+        if row.hidden_beams:
+            hidden.append(f"+{row.hidden_beams} beam{'s' if row.hidden_beams != 1 else ''}")
+        if row.hidden_pruned:
+            hidden.append(f"+{row.hidden_pruned} pruned")
+        if hidden:
+            runs.append(("  " + " ".join(hidden), st["muted"]))
+        return runs
+
+    def _answer_lines(self, leader: int | None, width: int, st: dict) -> list[list[tuple[str, Style]]]:
+        """beam's and greedy's answers with log p and p, then the verdict or the stepping hint."""
+        tree = self.tree
+        assert tree is not None
+        final = self._revealed >= tree.n_steps
+        answers: list[tuple[str, str, float | None, Style]] = []
+        if leader is not None:
+            tokens = tree.tokens(leader)
+            done = tree.nodes[leader].fate == "finished"
+            answers.append(("beam", self._sentence(tokens) + ("" if done or final else " …"), tree.nodes[leader].score, st["best"]))
+        else:
+            answers.append(("beam", "(not expanded yet)", None, st["best"]))
+        greedy_log = None
+        if self._greedy is not None and self._greedy.hypotheses:
+            hyp = self._greedy.hypotheses[0]
+            n = len(hyp.new_tokens) if final else min(self._revealed, len(hyp.new_tokens))
+            cut = self._greedy.steps[n - 1] if 0 < n <= len(self._greedy.steps) else ()
+            greedy_log = hyp.log_prob if n == len(hyp.new_tokens) else (cut[0].score if cut else 0.0)
+            text = self._sentence(hyp.new_tokens[:n]) + ("" if n == len(hyp.new_tokens) else " …")
+            answers.append(("greedy", text if n else "(not expanded yet)", greedy_log if n else None, st["greedy"]))
+
+        text_w = max(cell_len(a[1]) for a in answers)
+        lines = []
+        for label, text, log_p, label_style in answers:
+            runs = [(label.ljust(7), label_style), (text.ljust(text_w), st["text"])]
+            if log_p is not None:
+                runs.append((f"   log p {fmt_log(log_p)}  p {fmt_prob(math.exp(log_p))}", st["muted"]))
+            lines.append(runs)
+        # Numbers first when a sentence would push them off the line: cut the sentence instead.
+        if any(sum(cell_len(text) for text, _ in runs) > width for runs in lines):
+            lines = [numbers_first(runs) for runs in lines]
+
+        if not final:
+            lines.append([(f"expansion {self._revealed}/{tree.n_steps}  (> next, < back)", st["muted"])])
+        elif leader is not None and greedy_log is not None:
+            lines.append([(verdict(tree.nodes[leader].score, greedy_log), st["text"])])
+        return lines
