@@ -1,4 +1,11 @@
-"""The `nntui` command: the app, the lesson list and headless runs.
+"""The `nntui` command: the app, the lesson list, headless runs and their recordings.
+
+    nntui [open LESSON]                          the app (lesson browser, or one lesson)
+    nntui list                                   every lesson
+    nntui run LESSON [--steps N] [--out F.jsonl] train without a screen; record every event
+    nntui replay F.jsonl [--speed X] [--lang]    play a recording in its lesson screen (no torch)
+    nntui export F.jsonl --csv DIR               a recording's series as CSV files
+    nntui screenshot LESSON --out F.svg          a lesson after N steps, as SVG (no terminal needed)
 
 Keep this module light: `spawn` re-imports the entry module in the trainer
 process, and `nntui --help` / `nntui list` must never import torch.
@@ -12,6 +19,7 @@ from typing import Annotated, Optional
 import typer
 
 from nntui.curriculum.model import LANGUAGES
+from nntui.serve.cli import serve_cli
 
 cli = typer.Typer(
     help="nntui: a terminal deep-learning lab. Run without a command to open the lesson browser.",
@@ -20,6 +28,7 @@ cli = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
+cli.add_typer(serve_cli, name="serve")  # `nntui serve ssh|web`; the sub-app imports asyncssh only when run
 
 LangOption = Annotated[str, typer.Option("--lang", help="Language of the lessons: en or zh.")]
 DeviceOption = Annotated[str, typer.Option("--device", help="Where models train: cpu or cuda.")]
@@ -123,6 +132,95 @@ def run(
         raise fail(str(exc)) from None
     code = job.execute(out=out, as_json=json_, threads=threads)
     raise typer.Exit(code)
+
+
+RecordingArg = Annotated[Path, typer.Argument(help="A recording: `nntui run LESSON --out FILE.jsonl`.")]
+
+
+def _read_recording(path: Path):
+    from nntui.runtime.replay import RecordingError, read_recording
+
+    try:
+        recording = read_recording(path)
+    except RecordingError as exc:
+        raise fail(str(exc)) from None
+    if recording.truncated:
+        typer.echo(f"nntui: {path}:{recording.truncated}: last line cut off (the run was killed?); left out", err=True)
+    return recording
+
+
+@cli.command("replay")
+def replay(
+    recording: RecordingArg,
+    speed: Annotated[float, typer.Option(help="Play faster (2) or slower (0.5); inf: all at once.")] = 1.0,
+    lang: LangOption = "en",
+    lesson: Annotated[Optional[str], typer.Option(help="The lesson to show it in (default: the recorded one).")] = None,
+) -> None:
+    """Play a recording back in its lesson screen: no training, no torch."""
+    from nntui.playback import playback_app
+    from nntui.runtime.replay import RecordingError
+
+    if not speed > 0:
+        raise fail(f"--speed: expected a number above 0, got {speed:g}")
+    lang = _check_lang(lang)
+    try:
+        app = playback_app(_read_recording(recording), speed=speed, lang=lang, lesson_id=lesson)
+    except RecordingError as exc:
+        raise fail(str(exc)) from None
+    app.run()
+
+
+@cli.command("export")
+def export(
+    recording: RecordingArg,
+    csv: Annotated[Path, typer.Option("--csv", help="Write CSV files into this folder.")],
+) -> None:
+    """Write a recording's series as CSV files (metrics.csv, layer_norms.csv, ...)."""
+    from nntui.export import export_csv, skipped_kinds
+
+    events = _read_recording(recording).events
+    try:
+        written = export_csv(events, csv)
+    except OSError as exc:
+        raise fail(f"--csv {csv}: {exc.strerror or exc}") from None
+    for path, rows in written:
+        typer.echo(f"{path}  {rows} rows")
+    for kind, count in sorted(skipped_kinds(events).items()):
+        typer.echo(f"(not exported: {count} {kind} events)")
+
+
+@cli.command("screenshot")
+def screenshot(
+    lesson: Annotated[str, typer.Argument(help="Lesson id, as `nntui list` shows it.")],
+    out: Annotated[Path, typer.Option(help="The SVG file to write.")],
+    steps: Annotated[int, typer.Option(min=1, help="Train this many steps first.")] = 200,
+    size: Annotated[str, typer.Option(help="Screen size in columns x rows.")] = "120x40",
+    lang: LangOption = "en",
+    set_: Annotated[
+        Optional[list[str]], typer.Option("--set", help="Set a parameter: name=value (repeatable).")
+    ] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
+    device: DeviceOption = "cpu",
+    threads: ThreadsOption = 1,
+) -> None:
+    """Train a lesson for N steps and save its screen as SVG (no terminal needed)."""
+    from nntui import screenshot as shot
+    from nntui.headless import HeadlessRun, RunOptionsError
+
+    lang = _check_lang(lang)
+    try:
+        width_height = shot.parse_size(size)
+        job = HeadlessRun.prepare(lesson, steps=steps, settings=set_ or [], seed=seed, device=device)
+    except (ValueError, RunOptionsError) as exc:
+        raise fail(str(exc)) from None
+    if out.suffix.lower() != ".svg" or not out.parent.is_dir():
+        raise fail(f"--out {out}: expected FILE.svg in an existing folder")
+    try:
+        events = shot.train(job, threads=threads)
+    except ValueError as exc:  # e.g. --device cuda without one
+        raise fail(str(exc)) from None
+    shot.render(events, out, width_height, lang=lang)
+    typer.echo(f"{out}  ({lesson}, step {max(getattr(e, 'step', 0) or 0 for e in events)}, {size})")
 
 
 def _launch(lesson: str | None, lang: str, device: str, threads: int) -> None:
