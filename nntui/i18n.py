@@ -20,6 +20,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "press_r": ("train with these settings", "用这些设置训练"),
     "run_over": ("this run is over: press r for a new one", "本次训练已结束：按 r 开始新的一次"),
     "step_done": ("step done", "步骤完成"),
+    "edit_hint": ("enter: keep   escape: cancel", "回车：确定   Esc：取消"),
     "screenshot": ("screenshot saved to", "截图已保存到"),
     "no_lessons": ("No lesson matches.", "没有匹配的课程。"),
     "open_hint": ("enter: open · /: search · l: 中文 · ?: help · q: quit",

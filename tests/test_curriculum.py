@@ -584,3 +584,64 @@ def test_every_widget_an_experiment_offers_has_a_panel():
 
     for spec in catalog.EXPERIMENTS.values():
         assert set(spec.widgets) <= set(PANELS), spec.name
+
+
+# --------------------------------------------------------------------------- text parameters
+
+TEXT_LESSON = """\
++++
+id = "beams"
+chapter = "generation"
+order = 1
+experiment = "decoding"
+title = { en = "Beams", zh = "束搜索" }
+summary = { en = "Greedy or beam.", zh = "贪心还是束搜索。" }
+
+[params]
+prompt = "ma"
+
+[controls.prompt]
+label = { en = "prompt", zh = "提示" }
+apply = "live"
+
+[[steps]]
+id = "try"
+set = { prompt = "wi" }
++++
+## en: Beams {#intro}
+
+## zh: 束搜索 {#intro}
+
+## en: Try {#try}
+
+## zh: 试试 {#try}
+"""
+#  9 [params]  10 prompt  12 [controls.prompt]  13 label  14 apply  16 [[steps]]  17 id  18 set
+
+
+def test_a_text_control_loads_with_its_length_and_characters(here):
+    lesson = load_lesson(write(here, TEXT_LESSON, "beams"))
+    assert lesson.params["prompt"] == "ma" and lesson.steps[0].set == {"prompt": "wi"}
+    (prompt,) = lesson.controls
+    declared = catalog.DECODING.params["prompt"]
+    assert prompt == Control(
+        param="prompt", type="text", label=Text("prompt", "提示"),
+        max=declared.max, choices="abcdefghijklmnopqrstuvwxyz", apply="live",
+    )
+    assert prompt.nudge("ma", +1) == "ma"  # typed, not nudged
+
+
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        pytest.param('prompt = "ma"', "prompt = 3", "10: params.prompt: expected text, got 3", id="not text"),
+        pytest.param('{ prompt = "wi" }', '{ prompt = "Wi" }',
+                     "18: steps[0].set.prompt: 'W' is not allowed (allowed: a-z)", id="bad character"),
+        pytest.param('apply = "live"', 'apply = "live"\nmax = 4',
+                     "15: controls.prompt.max: only for int and float parameters; prompt is text",
+                     id="a range on text"),
+    ],
+)
+def test_a_bad_text_value_is_located(here, old, new, expected):
+    assert old in TEXT_LESSON
+    assert error_of(TEXT_LESSON.replace(old, new, 1), "beams") == f"lessons/beams.md:{expected}"

@@ -33,11 +33,11 @@ class Control:
     """A knob on the lesson screen for one experiment parameter."""
 
     param: str
-    type: str  # choice | int | float | bool, as the experiment declares it
+    type: str  # choice | int | float | bool | text, as the experiment declares it
     label: Text
-    min: float | None = None
+    min: float | None = None  # text: the shortest and longest value allowed
     max: float | None = None
-    choices: tuple = ()
+    choices: tuple | str = ()  # text: the allowed characters, as one string ("" = any)
     step: float | None = None  # increment for int/float; a factor when log is true
     log: bool = False
     apply: str = "restart"  # live | restart
@@ -46,6 +46,8 @@ class Control:
         """The value one notch up (direction +1) or down (-1), kept inside the range."""
         if self.type == "bool":
             return not value
+        if self.type == "text":
+            return value  # typed, not nudged
         if self.type == "choice":
             index = self.choices.index(value) if value in self.choices else 0
             return self.choices[(index + direction) % len(self.choices)]

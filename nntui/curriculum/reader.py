@@ -309,8 +309,9 @@ class LessonReader:
             param=name,
             type=param.type,
             label=label,
-            min=low if numeric else None,
-            max=high if numeric else None,
+            # text: min and max bound the length and choices lists the allowed characters
+            min=low if numeric or param.type == "text" else None,
+            max=high if numeric or param.type == "text" else None,
             choices=choices,
             step=step,
             log=log,

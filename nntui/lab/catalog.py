@@ -11,15 +11,21 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-PARAM_TYPES = ("choice", "int", "float", "bool")
+PARAM_TYPES = ("choice", "int", "float", "bool", "text")
 
 
 @dataclass(frozen=True)
 class Param:
+    """One experiment parameter.
+
+    type "text": a short string, e.g. a prompt. `max` (and `min`, if set) bound its length and
+    `choices` is the string of characters it may contain ("" allows any character).
+    """
+
     name: str
     type: str
     default: Any
-    choices: tuple = ()
+    choices: tuple | str = ()  # for "text": the allowed characters, as one string
     min: float | None = None
     max: float | None = None
     live: bool = False  # can change while the model trains; otherwise applies on restart
@@ -59,6 +65,8 @@ class Param:
             if not isinstance(value, bool):
                 raise ValueError(f"{self.name}: expected true or false, got {value!r}")
             return value
+        if self.type == "text":
+            return self._check_text(value)
         is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if not is_number or (self.type == "int" and not isinstance(value, int)):
             expected = "an integer" if self.type == "int" else "a number"
@@ -68,6 +76,19 @@ class Param:
         ):
             raise ValueError(f"{self.name}: {value} is outside {self.min}..{self.max}")
         return float(value) if self.type == "float" else value
+
+    def _check_text(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError(f"{self.name}: expected text, got {value!r}")
+        if self.max is not None and len(value) > self.max:
+            raise ValueError(f"{self.name}: {value!r} is longer than {int(self.max)} characters")
+        if self.min is not None and len(value) < self.min:
+            raise ValueError(f"{self.name}: {value!r} is shorter than {int(self.min)} characters")
+        if self.choices:
+            for ch in value:
+                if ch not in self.choices:
+                    raise ValueError(f"{self.name}: {ch!r} is not allowed (allowed: {_ranges(self.choices)})")
+        return value
 
 
 @dataclass(frozen=True)
@@ -95,6 +116,18 @@ class ExperimentSpec:
     def load(self) -> type:
         module, _, cls = self.target.partition(":")
         return getattr(importlib.import_module(module), cls)
+
+
+def _ranges(chars: str | tuple) -> str:
+    """Allowed characters for messages, sorted, runs shortened: 'abc...z' -> 'a-z', 'xyz01' -> '0 1 x-z'."""
+    codes = sorted({ord(c) for c in chars})
+    parts, start = [], 0
+    for i in range(1, len(codes) + 1):
+        if i == len(codes) or codes[i] != codes[i - 1] + 1:
+            run = codes[start:i]
+            parts += [f"{chr(run[0])}-{chr(run[-1])}"] if len(run) > 2 else [chr(c) for c in run]
+            start = i
+    return " ".join(parts)
 
 
 def _params(*params: Param) -> dict[str, Param]:
@@ -249,8 +282,38 @@ ATTENTION_STEPS = ExperimentSpec(
     widgets=("tables", "attention"),
 )
 
+DECODING = ExperimentSpec(
+    name="decoding",
+    target="nntui.lab.decoding_live:DecodingLive",
+    summary="Greedy, beam search and sampling on the notes' toy translator or a character model of names.",
+    params=_params(
+        Param("model", "choice", "names", choices=("names", "notes"),
+              help="names: a character GRU trained live on 5,163 first names; notes: the notes' word table"),
+        Param("prompt", "text", "wi", choices="abcdefghijklmnopqrstuvwxyz", max=8, live=True,
+              help="names: the first letters of the name (empty: from the start); notes: ignored"),
+        Param("beam_width", "int", 3, min=1, max=8, live=True, help="beams kept per step (1: greedy)"),
+        Param("length_penalty", "float", 0.0, min=0.0, max=2.0, live=True,
+              help="rank by log-prob / length^penalty (0: the raw sum; 1: per token)"),
+        Param("max_new_tokens", "int", 12, min=1, max=20, live=True, help="tokens to add at most"),
+        Param("temperature", "float", 1.0, min=0.05, max=5.0, live=True,
+              help="sampling: softmax(logits / T); search ignores it"),
+        Param("top_k", "int", 0, min=0, max=50, live=True, help="sampling: keep the k likeliest (0: off)"),
+        Param("top_p", "float", 1.0, min=0.05, max=1.0, live=True,
+              help="sampling: keep the likeliest tokens up to this much mass (1: off)"),
+        Param("lr", "float", 1e-2, min=1e-4, max=1.0, live=True, help="names: Adam learning rate"),
+        Param("steps", "int", 1500, min=1, max=1_000_000, help="names: training steps (notes: always 1)"),
+        # A decoding (greedy + beam + a sample) costs 11-18 ms, 2-3.5 training steps of ~5 ms:
+        # every 100th step keeps training at >= 0.965x a bare loop (every 50th: 0.93-0.955x).
+        Param("probe_every", "int", 100, min=1, max=10_000, live=True,
+              help="names: training steps between decodings (and the last step)"),
+    ),
+    metrics=("step", "train_loss", "beam_logp", "greedy_logp", "beam_gain"),
+    widgets=("beam_tree", "next_token", "loss"),
+)
+
 EXPERIMENTS: dict[str, ExperimentSpec] = {
-    spec.name: spec for spec in (MNIST_MLP, TOY_FIT, DEEP_MLP, RECALL_RNN, ATTENTION_LIVE, ATTENTION_STEPS)
+    spec.name: spec
+    for spec in (MNIST_MLP, TOY_FIT, DEEP_MLP, RECALL_RNN, ATTENTION_LIVE, ATTENTION_STEPS, DECODING)
 }
 
 

@@ -20,6 +20,7 @@ KEYS = (
     ("[ ]  { }", "attention: choose the layer / the head", "注意力：选择层 / 注意力头"),
     ("g", "attention: every head at once / one map", "注意力：同时显示所有头 / 单张图"),
     ("v", "attention: weights, raw, scaled or masked scores", "注意力：权重、原始、缩放或掩码后的分数"),
+    ("> <", "beam search: one expansion further / back", "束搜索：前进 / 后退一次扩展"),
     ("l", "English / 简体中文", "English / 简体中文"),
     ("s", "save a screenshot (SVG)", "保存截图（SVG）"),
     ("?", "this help", "本帮助"),

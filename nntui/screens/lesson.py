@@ -16,7 +16,9 @@ from nntui.events import Event
 from nntui.i18n import t
 from nntui.runtime.commands import Pause, Resume, SetParam, Start, StepOnce, Stop
 from nntui.runtime.history import History
+from nntui.lab import catalog
 from nntui.screens.panels import PANELS, available_stages
+from nntui.screens.text_prompt import TextPrompt
 from nntui.widgets.controls import ControlsPanel
 from nntui.widgets.status import StatusLine
 
@@ -38,6 +40,8 @@ class LessonScreen(Screen):
         Binding("right_curly_bracket", "attention(0, 1)", "head", show=False),
         Binding("g", "attention_grid", "all heads", show=False),
         Binding("v", "attention_stage", "stage", show=False),
+        Binding("greater_than_sign", "expansion(1)", "expand", show=False),
+        Binding("less_than_sign", "expansion(-1)", "back", show=False),
     ]
 
     def __init__(self, lesson: Lesson) -> None:
@@ -224,6 +228,30 @@ class LessonScreen(Screen):
         layers, heads = run.attention.weights.shape[:2]
         panel.choose(layers, heads, d_layer, d_head)
         PANELS["attention"].update(panel, self.history)
+
+    def on_controls_panel_edit_text(self, message: ControlsPanel.EditText) -> None:
+        control = message.knob
+        param = catalog.get(self.lesson.experiment).params[control.param]
+
+        def problem(text: str) -> str | None:
+            try:
+                param.check(text)
+            except ValueError as exc:
+                return str(exc)
+            return None
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                self.query_one(ControlsPanel).change(control, text)
+
+        lang = self.app.lang
+        self.app.push_screen(TextPrompt(control.label.get(lang), message.value, t("edit_hint", lang), problem), done)
+
+    def action_expansion(self, direction: int) -> None:
+        """> and <: the beam-search tree one expansion further or back."""
+        tree = self.widgets.get("beam_tree")
+        if tree is not None:
+            tree.step_forward() if direction > 0 else tree.step_back()
 
     def action_attention_grid(self) -> None:
         """g: every layer's and head's map at once, or back to one."""

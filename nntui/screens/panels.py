@@ -18,7 +18,9 @@ from nntui.widgets.grad_bars import GradBars
 from nntui.widgets.grad_traces import GradTraces
 from nntui.widgets.heatmap import Heatmap
 from nntui.widgets.heatmap_grid import HeatmapGrid, Tile
+from nntui.widgets.beam_tree import BeamTree
 from nntui.widgets.number_tables import NumberTables
+from nntui.widgets.token_bars import TokenBars
 from nntui.widgets.time_strip import TimeStrip
 
 # One colour per run, so overlaid runs stay apart; the current run is drawn bright.
@@ -244,7 +246,7 @@ def update_attention(panel: AttentionPanel, history: History) -> None:
         return
     if panel.head is None:
         matrix = values[layer].mean(axis=0)
-        which, short = f"mean of {heads} heads", "mean"
+        which, short = (f"mean of {heads} heads", "mean") if heads > 1 else ("1 head", "H1/1")
     else:
         head = min(panel.head, heads - 1)
         matrix = values[layer, head]
@@ -259,6 +261,23 @@ def update_attention(panel: AttentionPanel, history: History) -> None:
         title=full if fits else compact,
         masked=masked[layer].all(axis=0) if masked.any() else None,
     )
+
+
+def update_beam_tree(tree: BeamTree, history: History) -> None:
+    run = history.current
+    found = run.decoding if run else None
+    if found is not None:
+        start = f"“{found.prompt}”" if found.prompt else "from the start"
+        tree.show(found.beam, found.vocab, greedy=found.greedy, title=f"{start} · step {found.step:,}")
+
+
+def update_next_token(bars: TokenBars, history: History) -> None:
+    run = history.current
+    found = run.decoding if run else None
+    if found is not None:
+        nt = found.next_token
+        settings = f"T {nt.get('temperature', 1):g} · top-k {nt.get('top_k', 0) or 'off'} · top-p {nt.get('top_p', 1):g}"
+        bars.show(found.vocab, nt["probs"], nt.get("kept", []), title=f"next token · {settings}")
 
 
 def update_tables(tables: NumberTables, history: History) -> None:
@@ -281,6 +300,8 @@ PANELS: dict[str, Panel] = {
                         frozenset({"time_norms", "runs"}), 0.1),
     "attention": Panel(AttentionPanel, update_attention, frozenset({"attention", "runs"}), 0.1),
     "tables": Panel(NumberTables, update_tables, frozenset({"tables", "runs"})),
+    "beam_tree": Panel(BeamTree, update_beam_tree, frozenset({"decoding", "runs"})),
+    "next_token": Panel(TokenBars, update_next_token, frozenset({"decoding", "runs"})),
     "grad_total": Panel(lambda: LineChart("total gradient norm", log_y=True), update_grad_total,
                         frozenset({"metrics", "runs"})),
 }

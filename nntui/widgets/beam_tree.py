@@ -136,6 +136,11 @@ class BeamTree(AppFreeRender, LineCacheWidget, can_focus=True):
         words = [self._vocab[t] if 0 <= t < len(self._vocab) else f"#{t}" for t in tokens]
         return self._joiner.join(words).replace("\n", "⏎")
 
+    def _lead(self) -> str:
+        """Characters join into one word: the answer reads whole with its prompt ("wi" + "lbert.")."""
+        prefix = self.tree.result.prefix if self.tree else ()
+        return self._sentence(prefix) if self._joiner == "" and prefix else ""
+
     def _prefix_text(self) -> str:
         prefix = self.tree.result.prefix if self.tree else ()
         return self._sentence(prefix) if prefix else "<s>"
@@ -291,7 +296,8 @@ class BeamTree(AppFreeRender, LineCacheWidget, can_focus=True):
         if leader is not None:
             tokens = tree.tokens(leader)
             done = tree.nodes[leader].fate == "finished"
-            answers.append(("beam", self._sentence(tokens) + ("" if done or final else " …"), tree.nodes[leader].score, st["best"]))
+            answers.append(("beam", self._lead() + self._sentence(tokens) + ("" if done or final else " …"),
+                            tree.nodes[leader].score, st["best"]))
         else:
             answers.append(("beam", "(not expanded yet)", None, st["best"]))
         greedy_log = None
@@ -300,7 +306,7 @@ class BeamTree(AppFreeRender, LineCacheWidget, can_focus=True):
             n = len(hyp.new_tokens) if final else min(self._revealed, len(hyp.new_tokens))
             cut = self._greedy.steps[n - 1] if 0 < n <= len(self._greedy.steps) else ()
             greedy_log = hyp.log_prob if n == len(hyp.new_tokens) else (cut[0].score if cut else 0.0)
-            text = self._sentence(hyp.new_tokens[:n]) + ("" if n == len(hyp.new_tokens) else " …")
+            text = self._lead() + self._sentence(hyp.new_tokens[:n]) + ("" if n == len(hyp.new_tokens) else " …")
             answers.append(("greedy", text if n else "(not expanded yet)", greedy_log if n else None, st["greedy"]))
 
         text_w = max(cell_len(a[1]) for a in answers)

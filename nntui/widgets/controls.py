@@ -29,6 +29,14 @@ class ControlsPanel(Widget, can_focus=True):
 
     selected: reactive[int] = reactive(0)
 
+    class EditText(Message):
+        """A text control asks to be edited: the screen opens an editor and calls `change`."""
+
+        def __init__(self, control: Control, value: str) -> None:
+            super().__init__()
+            self.knob = control
+            self.value = value
+
     class Changed(Message):
         def __init__(self, control: Control, value: Any) -> None:
             super().__init__()
@@ -67,7 +75,13 @@ class ControlsPanel(Widget, can_focus=True):
         if not self.controls:
             return
         control = self.controls[self.selected]
-        value = control.nudge(self.values[control.param], direction)
+        if control.type == "text":
+            self.post_message(self.EditText(control, self.values[control.param]))
+            return
+        self.change(control, control.nudge(self.values[control.param], direction))
+
+    def change(self, control: Control, value: Any) -> None:
+        """Set a control's value as if the learner had turned it."""
         if value == self.values[control.param]:
             return
         self.values[control.param] = value
@@ -132,6 +146,8 @@ def _cut(text: str, cells: int) -> str:
 
 
 def _show(value: Any) -> str:
+    if value == "":
+        return '""'
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, float):
