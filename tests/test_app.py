@@ -216,3 +216,25 @@ async def test_attention_title_is_compact_on_a_narrow_screen():
         panel = app.screen.widgets["attention"]
         assert panel.title == "L2/2 mean softmax @500"
         assert "L2/2 mean softmax @500" in app.export_screenshot().replace("&#160;", " ")
+
+async def test_a_text_control_opens_an_editor_that_refuses_bad_text():
+    from nntui.runtime.commands import SetParam
+    from nntui.screens.text_prompt import TextPrompt
+    from textual.widgets import Input
+
+    trainer = FakeTrainer()
+    app = NntuiApp(trainer, lesson="beam-search")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("down", "down", "enter")  # model, beam width, prompt
+        await pilot.pause()
+        assert isinstance(app.screen, TextPrompt)
+        assert app.screen.query_one(Input).has_focus and app.screen.query_one(Input).value == "wi"
+        await pilot.press("backspace", "backspace", "G", "l", "enter")
+        assert isinstance(app.screen, TextPrompt)  # 'G' is not allowed: the editor stays, saying so
+        assert "'G' is not allowed" in str(app.screen.query_one("#prompt-error").render())
+        await pilot.press("backspace", "backspace", "g", "l", "enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, TextPrompt)
+        assert SetParam("prompt", "gl") in trainer.sent  # a live control: sent at once
+        assert app.lang == "en"  # the letters went to the editor, not to the app's keys

@@ -120,3 +120,25 @@ def test_model_forward_shapes():
     logits, weights, stages = model(tokens, capture=True)
     assert logits.shape == (3, 4, 5) and weights.shape == (2, 3, 2, 4, 4)
     assert stages["raw"].shape == (2, 3, 2, 4, 4)
+
+
+def test_without_residual_connections_reversal_learns_far_slower():
+    """The transformer-block lesson: 0.95 at step 88 with residuals, 343 without (seed 0)."""
+    accuracy = {}
+    for residual in (True, False):
+        exp = AttentionLive({"residual": residual, "steps": 120, "probe_every": 1000}, seed=0)
+        for _ in range(120):
+            exp.step()
+        accuracy[residual] = exp.last_accuracy
+    assert accuracy[True] > 0.95 and accuracy[False] < 0.6, accuracy
+
+
+@pytest.mark.parametrize("norm", ["post", "pre", "none"])
+def test_every_norm_placement_runs_and_none_has_no_layernorm(norm):
+    model = TinyTransformer(vocab=6, length=5, d_model=16, heads=2, layers=2, norm=norm)
+    logits = model(torch.randint(6, (3, 5)))
+    assert logits.shape == (3, 5, 6)
+    has_norm = any(isinstance(m, torch.nn.LayerNorm) for m in model.modules())
+    assert has_norm == (norm != "none")
+    with pytest.raises(ValueError, match="norm"):
+        TinyTransformer(vocab=6, length=5, norm="middle")
