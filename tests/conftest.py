@@ -20,3 +20,13 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(params=[False, True], ids=["color", "nocolor"])
+def no_color(request, monkeypatch) -> bool:
+    """Each snapshot test runs twice: in colour and under NO_COLOR (read when an App is created)."""
+    if request.param:
+        monkeypatch.setenv("NO_COLOR", "1")
+    else:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    return request.param

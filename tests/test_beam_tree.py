@@ -250,12 +250,7 @@ async def test_keys_step_the_tree_and_repaint_only_changed_lines():
         assert tree.revealed == 5 and 0 < changed < 24
 
 
-@pytest.mark.parametrize("no_color", [False, True], ids=["color", "nocolor"])
-def test_snapshot(snap_compare, monkeypatch, no_color):
-    if no_color:
-        monkeypatch.setenv("NO_COLOR", "1")
-    else:
-        monkeypatch.delenv("NO_COLOR", raising=False)
+def test_snapshot(snap_compare, no_color):
     app = BeamTreeApp()
     assert app.no_color is no_color
     assert snap_compare(app, terminal_size=(80, 24))

@@ -181,12 +181,7 @@ class HeatmapApp(App):
 @pytest.mark.parametrize(
     "size,n", [((80, 24), 8), ((120, 40), 32)], ids=["8x8-80x24", "32x32-120x40"]
 )
-@pytest.mark.parametrize("no_color", [False, True], ids=["color", "nocolor"])
-def test_snapshot(snap_compare, monkeypatch, size, n, no_color):
-    if no_color:
-        monkeypatch.setenv("NO_COLOR", "1")
-    else:
-        monkeypatch.delenv("NO_COLOR", raising=False)
+def test_snapshot(snap_compare, size, n, no_color):
     app = HeatmapApp(n)
     assert app.no_color is no_color
     assert snap_compare(app, terminal_size=size)

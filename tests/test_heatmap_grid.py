@@ -180,12 +180,7 @@ async def test_moving_the_selection_repaints_only_label_lines():
         assert changed == [6]  # the second row of tiles' label line
 
 
-@pytest.mark.parametrize("no_color", [False, True], ids=["color", "nocolor"])
-def test_snapshot(snap_compare, monkeypatch, no_color):
-    if no_color:
-        monkeypatch.setenv("NO_COLOR", "1")
-    else:
-        monkeypatch.delenv("NO_COLOR", raising=False)
+def test_snapshot(snap_compare, no_color):
     app = GridApp()
     assert app.no_color is no_color
     assert snap_compare(app, terminal_size=(80, 24))

@@ -122,12 +122,7 @@ class TokenBarsApp(App):
         self.query_one(TokenBars).show(CHARS, probs, kept, title="next character · top-p 0.8")
 
 
-@pytest.mark.parametrize("no_color", [False, True], ids=["color", "nocolor"])
-def test_snapshot(snap_compare, monkeypatch, no_color):
-    if no_color:
-        monkeypatch.setenv("NO_COLOR", "1")
-    else:
-        monkeypatch.delenv("NO_COLOR", raising=False)
+def test_snapshot(snap_compare, no_color):
     app = TokenBarsApp()
     assert app.no_color is no_color
     assert snap_compare(app, terminal_size=(80, 24))

@@ -288,12 +288,7 @@ async def test_resize_rebuilds_and_empty_widgets_render():
 # Snapshots: 80x24 and 120x40, in colour and with NO_COLOR
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
-@pytest.mark.parametrize("no_color", [False, True], ids=["color", "nocolor"])
-def test_snapshot(snap_compare, monkeypatch, size, no_color):
-    if no_color:
-        monkeypatch.setenv("NO_COLOR", "1")
-    else:
-        monkeypatch.delenv("NO_COLOR", raising=False)
+def test_snapshot(snap_compare, size, no_color):
     app = WidgetsApp()  # Textual reads NO_COLOR when the app is created
     assert app.no_color is no_color
     assert snap_compare(app, terminal_size=size)
