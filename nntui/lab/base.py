@@ -36,7 +36,13 @@ class Experiment:
 
     @property
     def total_steps(self) -> int | None:
-        return None
+        """How long a run trains: the `steps` parameter where the experiment has one."""
+        return self.params.get("steps")
+
+    def is_probe_step(self, step: int) -> bool:
+        """Whether step (counted from 1) takes the experiment's probe: the first, every
+        `probe_every`, and the last, so a finished run always shows its final state."""
+        return step == 1 or step % self.params["probe_every"] == 0 or step == self.total_steps
 
     def step(self) -> list[Event]:
         raise NotImplementedError

@@ -86,9 +86,6 @@ class DecodingLive(Experiment):
     def total_steps(self) -> int:
         return self.params["steps"] if self.lm is not None else 1
 
-    def is_probe_step(self, step: int) -> bool:
-        return step == 1 or step % self.params["probe_every"] == 0 or step == self.total_steps
-
     def step(self) -> list[Event]:
         step = self.step_count + 1
         values: dict[str, float] = {}

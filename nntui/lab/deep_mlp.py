@@ -142,15 +142,7 @@ class DeepMLP(ShuffledEpochs, Experiment):
         self.last_eval_step = -1
         self.last_probe: LayerNorms | None = None
 
-    @property
-    def total_steps(self) -> int:
-        return self.params["steps"]
-
     # -- training ------------------------------------------------------------------------
-
-    def _probing(self, step: int) -> bool:
-        """Whether step (counted from 1) takes the gradient probe: step 1, every probe_every, the last."""
-        return step % self.params["probe_every"] == 0 or step == 1 or step == self.total_steps
 
     def step(self) -> list[Event]:
         events: list[Event] = []
@@ -159,7 +151,7 @@ class DeepMLP(ShuffledEpochs, Experiment):
 
         batch = self._next_batch()
         step = self.step_count + 1
-        probing = self._probing(step)
+        probing = self.is_probe_step(step)
         max_norm = self.params["max_norm"] if self.params["clip"] else None
         if probing:
             # One backward pass that also returns dL/dz^l for every layer's weighted input z^l:

@@ -136,10 +136,6 @@ class RecallRNN(Experiment):
         self.last_accuracy = math.nan
         self.last_norms = np.full(p["T"], np.nan)
 
-    @property
-    def total_steps(self) -> int:
-        return self.params["steps"]
-
     def batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Random sequences (batch, T) and their first tokens, the targets."""
         p = self.params
@@ -147,9 +143,6 @@ class RecallRNN(Experiment):
             p["vocab"], (p["batch"], p["T"]), generator=self.generator, device=self.device
         )
         return tokens, tokens[:, 0]
-
-    def is_probe_step(self, step: int) -> bool:
-        return step == 1 or step % self.params["probe_every"] == 0 or step == self.total_steps
 
     def step(self) -> list[Event]:
         p = self.params

@@ -64,10 +64,6 @@ class ToyFit(Experiment):
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=p["lr"], fused=True)
         self.last_loss = float("nan")
 
-    @property
-    def total_steps(self) -> int:
-        return self.params["steps"]
-
     def step(self) -> list[Event]:
         events: list[Event] = []
         if self.step_count == 0:

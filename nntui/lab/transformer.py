@@ -198,19 +198,12 @@ class AttentionLive(Experiment):
         self.last_accuracy = math.nan
         self.last_target: list[float] = []  # per layer, at the last probe
 
-    @property
-    def total_steps(self) -> int:
-        return self.params["steps"]
-
     def batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         p = self.params
         tokens = torch.randint(
             p["vocab"], (p["batch"], p["length"]), generator=self.generator, device=self.device
         )
         return tokens, make_targets(p["task"], tokens)
-
-    def is_probe_step(self, step: int) -> bool:
-        return step == 1 or step % self.params["probe_every"] == 0 or step == self.total_steps
 
     def step(self) -> list[Event]:
         step = self.step_count + 1
