@@ -21,8 +21,6 @@ Two things keep repaints small while a run is growing:
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
@@ -31,10 +29,11 @@ from rich.style import Style
 from textual.color import Color
 from textual.strip import Strip
 
+from .chart_axes import auto_x_range, auto_y_range, x_axis, y_ticks
+from .chart_bands import BAND_FILL, BAND_FILL_EVERY, BAND_TINT, Band, band_rows
 from .chart_legend import legend_strip, line_patterns
 from .plotting import dots_to_braille, downsample, rasterize
-from .shading import fade, fit_text, parse_color, strip_from_runs
-from .ticks import format_tick, log_ticks, nice_step, nice_ticks
+from .shading import fade, parse_color, strip_from_runs
 
 if TYPE_CHECKING:  # chart.py imports this module; Series is only a type here
     from .chart import Series
@@ -43,64 +42,6 @@ __all__ = ["Band", "ChartRenderer", "band_rows"]
 
 # A series as (x, y) float arrays, y in log10 when the chart has a log y axis.
 Points = tuple[np.ndarray, np.ndarray]
-
-# How far a band's background tint moves from the band colour towards the background
-# (0.8 stays a visible dark red / blue when downgraded to 256 colours).
-BAND_TINT = 0.8
-# With NO_COLOR a band's empty cells get this character every BAND_FILL_EVERY cells
-# (shifted by half that on every other row: a sparse texture, unlike a dotted line).
-BAND_FILL = "·"
-BAND_FILL_EVERY = 4
-
-
-@dataclass(frozen=True)
-class Band:
-    """A horizontal band of the chart between `lo` and `hi` (data units; None: open-ended),
-    drawn behind the lines with a tinted background and `label` at the right edge."""
-
-    lo: float | None
-    hi: float | None
-    label: str = ""
-    color: str = "#808080"
-
-
-def band_rows(
-    band: Band, y_range: tuple[float, float], plot_rows: int, log_y: bool = False
-) -> tuple[list[int], int | None]:
-    """The plot rows inside `band` (each row's middle in [lo, hi]) and the row for its label.
-
-    `y_range` is the plotted range (in log10 with `log_y`), row 0 at the top. The label
-    goes in the row farthest from the band's inner edge: the top row of a band open at
-    the top, the bottom row of one open at the bottom, else the middle row.
-    """
-    y_lo, y_hi = y_range
-    if plot_rows <= 0 or not y_hi > y_lo:
-        return [], None
-
-    def edge(v: float | None, default: float) -> float:
-        if v is None:
-            return default
-        if log_y:
-            return math.log10(v) if v > 0 else -math.inf
-        return float(v)
-
-    lo, hi = edge(band.lo, -math.inf), edge(band.hi, math.inf)
-    dots_h = 4 * plot_rows
-    rows = []
-    for r in range(plot_rows):
-        mid = y_hi - (4 * r + 1.5) / max(dots_h - 1, 1) * (y_hi - y_lo)
-        if lo <= mid <= hi:
-            rows.append(r)
-    if not rows:
-        return [], None
-    if band.hi is None and band.lo is not None:
-        label_row = rows[0]
-    elif band.lo is None and band.hi is not None:
-        label_row = rows[-1]
-    else:
-        label_row = rows[len(rows) // 2]
-    return rows, label_row
-
 
 class ChartRenderer:
     """Builds a chart's lines. Keeps the previous plot rows so unchanged rows keep their strip.
@@ -182,13 +123,13 @@ class ChartRenderer:
         else:
             plot_rows = height - (1 if has_title else 0) - (1 if has_xaxis else 0)
 
-        x_lo, x_hi = self._auto_x_range(series)
+        x_lo, x_hi = auto_x_range([s.x for s in series], self.x_min, self.x_max)
         points = self._points_in_view(series, x_lo, x_hi)
         # The y range from the data in the x range (the min/max downsampling keeps it exactly).
-        y_lo, y_hi = self._auto_y_range([y for _, y in points])
+        y_lo, y_hi = auto_y_range([y for _, y in points], self.y_min, self.y_max, self.log_y, self.y_include)
         self.x_range, self.y_range = (x_lo, x_hi), (y_lo, y_hi)
 
-        tick_rows = self._y_ticks(y_lo, y_hi, plot_rows)
+        tick_rows, self.y_tick_values = y_ticks(y_lo, y_hi, plot_rows, self.log_y, self.max_y_ticks)
         label_w = max((len(lbl) for _, lbl in tick_rows), default=0)
         # Tick labels only where at least 8 cells of plot remain; else just the axis line.
         if tick_rows and width >= label_w + 1 + 8:
@@ -233,7 +174,7 @@ class ChartRenderer:
             no_color=no_color,
         )
         if has_xaxis:
-            lines.append(self._x_axis(x_lo, x_hi, gutter, plot_w, muted))
+            lines.append(x_axis(x_lo, x_hi, gutter, plot_w, muted, self.x_label))
         return lines
 
     def _points_in_view(self, series: Sequence[Series], x_lo: float, x_hi: float) -> list[Points]:
@@ -435,118 +376,3 @@ class ChartRenderer:
             return self.value_format.format(v)
         except (ValueError, TypeError):  # e.g. "{:d}" given a float: a bad format must not crash
             return f"{v:.3g}"
-
-    # -- axes ----------------------------------------------------------------
-    def _auto_x_range(self, series: Sequence[Series]) -> tuple[float, float]:
-        lo, hi = math.inf, -math.inf
-        for s in series:
-            x = np.asarray(s.x)
-            if x.size:
-                fin = x[np.isfinite(x)] if x.dtype.kind == "f" else x
-                if fin.size:
-                    lo = min(lo, float(fin.min()))
-                    hi = max(hi, float(fin.max()))
-        if self.x_min is not None:
-            lo = float(self.x_min)
-        if self.x_max is not None:
-            hi = float(self.x_max)
-        if not math.isfinite(lo) or not math.isfinite(hi):
-            return (0.0, 1.0)
-        if hi <= lo:
-            return (lo - 0.5, lo + 0.5) if self.x_max is None else (hi - 1.0, hi)
-        if self.x_max is None:
-            # Round the right end up to a fine round number, so a growing series changes
-            # the scale (and repaints everything) only now and then.
-            step = nice_step(hi - lo, 10)
-            hi = math.ceil(hi / step - 1e-9) * step
-        return (lo, hi)
-
-    def _auto_y_range(self, ys: list[np.ndarray]) -> tuple[float, float]:
-        lo, hi = math.inf, -math.inf
-        for y in ys:
-            if y.size:
-                fin = y[np.isfinite(y)]
-                if fin.size:
-                    lo = min(lo, float(fin.min()))
-                    hi = max(hi, float(fin.max()))
-        fixed_lo = self.y_min is not None
-        fixed_hi = self.y_max is not None
-        for v in self.y_include:
-            if self.log_y:
-                v = math.log10(v) if v > 0 else math.nan
-            if math.isfinite(v):
-                lo, hi = min(lo, v), max(hi, v)
-        if self.log_y:
-            if fixed_lo:
-                lo = math.log10(self.y_min) if self.y_min > 0 else lo
-            if fixed_hi:
-                hi = math.log10(self.y_max) if self.y_max > 0 else hi
-        else:
-            lo = float(self.y_min) if fixed_lo else lo
-            hi = float(self.y_max) if fixed_hi else hi
-        if not math.isfinite(lo) and not math.isfinite(hi):
-            return (0.0, 1.0)
-        if not math.isfinite(lo):
-            lo = hi - 1.0
-        if not math.isfinite(hi):
-            hi = lo + 1.0
-        if hi < lo:
-            lo, hi = hi, lo
-        if hi == lo:
-            pad = 0.5 if self.log_y else (abs(lo) * 0.1 or 1.0)
-            if fixed_lo and fixed_hi:
-                return (lo - pad, hi + pad)
-            return (lo - (0 if fixed_lo else pad), hi + (0 if fixed_hi else pad))
-        span = hi - lo
-        # Round the free ends out (2% margin) so small changes in the data keep the scale.
-        if self.log_y:
-            step = 1.0 if span > 2 else nice_step(span, 5)
-        else:
-            step = nice_step(span, 10)
-        if not fixed_lo:
-            lo = math.floor((lo - span * 0.02) / step + 1e-9) * step
-        if not fixed_hi:
-            hi = math.ceil((hi + span * 0.02) / step - 1e-9) * step
-        return (lo, hi)
-
-    def _y_ticks(self, y_lo: float, y_hi: float, plot_rows: int) -> list[tuple[int, str]]:
-        """(row, label) for the y ticks, at most one per row."""
-        if plot_rows < 2 or not y_hi > y_lo:
-            return []
-        n = 3 if plot_rows >= 3 else 2
-        if self.max_y_ticks > 3:
-            n = max(n, min(self.max_y_ticks, (plot_rows + 1) // 2))
-        if self.log_y:
-            values = log_ticks(10.0**y_lo, 10.0**y_hi, n)
-            positions = [math.log10(v) for v in values]
-        else:
-            values = nice_ticks(y_lo, y_hi, n)
-            positions = values
-        self.y_tick_values = values
-        dots_h = 4 * plot_rows
-        out: dict[int, str] = {}
-        for v, p in zip(values, positions):
-            dot = (y_hi - p) / (y_hi - y_lo) * (dots_h - 1)
-            row = int(min(max(round(dot) // 4, 0), plot_rows - 1))
-            out.setdefault(row, format_tick(v))
-        return sorted(out.items())
-
-    def _x_axis(self, x_lo: float, x_hi: float, gutter: int, plot_w: int, muted: Style) -> Strip:
-        """The bottom line: the x label under the gutter, then tick labels that do not overlap."""
-        dots_w = 2 * plot_w
-        cells = [" "] * plot_w
-        n = max(2, min(6, plot_w // 14))
-        last_end = -2
-        for v in nice_ticks(x_lo, x_hi, n):
-            label = format_tick(v)
-            col = int(round((v - x_lo) / (x_hi - x_lo) * (dots_w - 1))) // 2
-            start = min(max(col - len(label) // 2, 0), plot_w - len(label))
-            if start < 0 or start <= last_end + 1:
-                continue
-            cells[start : start + len(label)] = list(label)
-            last_end = start + len(label) - 1
-        head = ""
-        if gutter:
-            name = self.x_label if cell_len(self.x_label) <= gutter - 1 else ""
-            head = fit_text(name, gutter - 1) + "└"
-        return strip_from_runs([(head + "".join(cells), muted)])
