@@ -6,6 +6,7 @@
     nntui replay F.jsonl [--speed X] [--lang]    play a recording in its lesson screen (no torch)
     nntui export F.jsonl --csv DIR               a recording's series as CSV files
     nntui screenshot LESSON --out F.svg          a lesson after N steps, as SVG (no terminal needed)
+    nntui claims [LESSON ...]                    does every guide page's check hold on its model?
 
 Keep this module light: `spawn` re-imports the entry module in the trainer
 process, and `nntui --help` / `nntui list` must never import torch.
@@ -221,6 +222,44 @@ def screenshot(
         raise fail(str(exc)) from None
     shot.render(events, out, width_height, lang=lang)
     typer.echo(f"{out}  ({lesson}, step {max(getattr(e, 'step', 0) or 0 for e in events)}, {size})")
+
+
+@cli.command("claims")
+def claims(
+    lessons: Annotated[Optional[list[str]], typer.Argument(help="Lesson ids (default: every lesson).")] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed (the lessons' own is 0).")] = 0,
+    device: DeviceOption = "cpu",
+    threads: ThreadsOption = 1,
+) -> None:
+    """Train every checked guide page headless on its own settings; show when its check held."""
+    import torch
+    from rich.console import Console
+    from rich.table import Table
+
+    from nntui.claims import checked_steps, verify
+    from nntui.curriculum.loader import load_curriculum
+
+    curriculum = load_curriculum()
+    chosen = []
+    for lesson_id in lessons or [lesson.id for lesson in curriculum.lessons]:
+        found = curriculum.find(lesson_id)
+        if found is None or found.broken:
+            raise fail(f"unknown lesson {lesson_id!r} (see `nntui list`)" if found is None else found.error)
+        chosen.append(found)
+    torch.set_num_threads(threads)
+    table = Table("lesson", "step", "check", "held at", "seconds", "values", box=None, pad_edge=False)
+    console, failed = Console(), 0
+    with console.status("training…"):
+        for lesson in chosen:
+            for step in checked_steps(lesson):
+                result = verify(lesson, step, seed=seed, device=device)
+                keys = dict.fromkeys(clause.key for clause in step.check.clauses)
+                values = ", ".join(f"{key} {result.observed[key]:.4g}" for key in keys if key in result.observed)
+                where = f"{result.held_at:,}" if result.held else f"[red]never ({result.steps_run:,} steps)[/]"
+                failed += not result.held
+                table.add_row(lesson.id, step.id, step.check.source, where, f"{result.seconds:.1f}", values)
+    console.print(table)
+    raise typer.Exit(1 if failed else 0)
 
 
 def _launch(lesson: str | None, lang: str, device: str, threads: int) -> None:

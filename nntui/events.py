@@ -43,6 +43,7 @@ class RunStarted(Event):
     seed: int
     device: str
     label: str = ""
+    total: int | None = None  # steps the run will take, where it knows (1: a worked example)
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,7 +51,7 @@ async def test_browser_open_lesson_pause_step_restart_language_back():
         trainer.push(*training_events())
         await pilot.pause(0.15)
         status = str(app.screen.query_one(StatusLine).render())
-        assert "running" in status and "step 400" in status and "812/s" in status
+        assert "running" in status and "step 400" in status and "812 steps/s" in status
 
         await pilot.press("space")
         assert isinstance(trainer.sent[-1], Pause)
@@ -80,7 +80,7 @@ async def test_browser_open_lesson_pause_step_restart_language_back():
         assert isinstance(app.screen, BrowserScreen)
 
 
-async def test_a_step_ticks_off_when_its_check_holds_on_a_run_started_for_it():
+async def test_a_step_ticks_off_when_its_check_holds_on_a_run_with_its_settings():
     lesson = ladder()
     first = lesson.steps[0]
     assert first.check is not None
@@ -89,12 +89,13 @@ async def test_a_step_ticks_off_when_its_check_holds_on_a_run_started_for_it():
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         await pilot.press("n")
-        # a run that was going before the step opened does not count
-        trainer.push(*training_events(run=1, label="intro", steps=4000, accuracy=0.99))
+        # a run with other settings (the defaults, going before the step opened) does not count
+        trainer.push(*training_events(run=1, label="intro", steps=4000, accuracy=0.99, params=dict(lesson.params)))
         await pilot.pause(0.15)
         assert first.id not in app.progress.steps_done("mnist-ladder")
         await pilot.press("r")
-        trainer.push(*training_events(run=2, label=first.id, steps=4000, accuracy=0.99))
+        trainer.push(*training_events(run=2, label=first.id, steps=4000, accuracy=0.99,
+                                      params=lesson.settings_for(first)))
         await pilot.pause(0.15)
         assert first.id in app.progress.steps_done("mnist-ladder")
         assert "✓" in str(app.screen.query_one("#lesson-header").render())

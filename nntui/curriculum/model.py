@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import operator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,14 +75,27 @@ _OPERATORS = {
 }
 
 
+AGGREGATES = ("max", "min")  # over a whole run: `max(accuracy) < 0.2` says it never left chance
+
+
+def observed_key(metric: str, aggregate: str | None = None) -> str:
+    """How a run's observed values name a metric: `accuracy`, or `max(accuracy)`."""
+    return f"{aggregate}({metric})" if aggregate else metric
+
+
 @dataclass(frozen=True)
 class Clause:
     metric: str
     op: str
     value: float
+    aggregate: str | None = None  # None: the latest value; else one of AGGREGATES over the run
+
+    @property
+    def key(self) -> str:
+        return observed_key(self.metric, self.aggregate)
 
     def holds(self, metrics: Mapping[str, float]) -> bool:
-        current = metrics.get(self.metric)
+        current = metrics.get(self.key)
         return current is not None and _OPERATORS[self.op](current, self.value)
 
 
@@ -98,11 +112,26 @@ class Check:
 
 @dataclass(frozen=True)
 class Step:
+    """A page of the guide. A step with a check ticks off when the check holds on a run whose
+    settings include the step's `set`; one without ticks off when it is opened."""
+
     id: str
     title: Text
     body: Text
     set: dict[str, Any] = field(default_factory=dict)
     check: Check | None = None
+    pace: float | None = None  # steps per second the page slows training to (None: full speed)
+    pause: bool = False  # pause the run when the check first holds, so the moment stays on screen
+
+    def matches(self, params: Mapping[str, Any]) -> bool:
+        """Whether a run with these parameters is one this page describes: it has the page's `set`."""
+        return all(_same(params.get(name), value) for name, value in self.set.items())
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return isinstance(a, (int, float)) and isinstance(b, (int, float)) and math.isclose(a, b, rel_tol=1e-9)
+    return a == b
 
 
 @dataclass(frozen=True)
@@ -119,14 +148,25 @@ class Lesson:
     layout: tuple[str, ...]  # every widget, top to bottom and left to right
     intro: Step  # the page shown on opening; never has `set` or `check`
     steps: tuple[Step, ...]
+    recap: Step | None = None  # the optional closing page ({#summary}); not a step, never ticked
 
     rows: tuple[tuple[str, ...], ...] = ()  # the same widgets as rows: names in a row sit side by side
     broken: bool = False
 
     @property
     def pages(self) -> tuple[Step, ...]:
-        """The intro followed by the steps: what n and p walk through."""
-        return (self.intro, *self.steps)
+        """The intro, the steps, and the summary if there is one: what n and p walk through."""
+        return (self.intro, *self.steps, *((self.recap,) if self.recap else ()))
+
+    def settings_for(self, step: Step) -> dict[str, Any]:
+        """What a page trains: the lesson's defaults with the page's `set` over them. A page
+        says what its own settings show, whatever pages the learner opened before it."""
+        return {**self.params, **step.set}
+
+    @property
+    def step_ids(self) -> list[str]:
+        """What the lesson's ✓ needs: every step, neither the intro nor the summary."""
+        return [step.id for step in self.steps]
 
 
 @dataclass(frozen=True)

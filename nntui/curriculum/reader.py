@@ -18,7 +18,7 @@ from nntui.curriculum.frontmatter import FENCE, fence_lines, file_lines, toml_er
 from nntui.curriculum.hints import strip_name, unknown_key, unknown_param
 from nntui.curriculum.locate import FieldLocator
 from nntui.curriculum.model import LANGUAGES, Chapter, Check, Control, Lesson, LessonError, Step, Text
-from nntui.curriculum.sections import INTRO, read_pages
+from nntui.curriculum.sections import INTRO, SUMMARY, read_pages
 from nntui.lab import catalog
 from nntui.lab.catalog import ExperimentSpec, Param
 
@@ -29,12 +29,12 @@ TOP_KEYS = ("id", "chapter", "order", "experiment", "layout", "title", "summary"
             "params", "controls", "steps")
 REQUIRED_KEYS = ("id", "chapter", "order", "experiment", "title", "summary")
 CONTROL_KEYS = ("label", "type", "min", "max", "step", "log", "apply", "choices")
-STEP_KEYS = ("id", "set", "check")
+STEP_KEYS = ("id", "set", "check", "pace", "pause")
 APPLY_MODES = ("live", "restart")
 STEP_ID = re.compile(r"[a-z0-9-]+")
 
-# (step id, parameter values it sets, its check) before the body adds the pages
-StepFields = tuple[str, dict, "Check | None"]
+# (step id, parameter values it sets, its check, pace, pause) before the body adds the pages
+StepFields = tuple[str, dict, "Check | None", "float | None", bool]
 
 
 class LessonReader:
@@ -119,7 +119,7 @@ class LessonReader:
         params = spec.defaults() | self.param_values(data.get("params", {}), spec, "params")
         controls = self.controls(data.get("controls", {}), spec)
         steps = self.steps(data.get("steps", []), spec)
-        pages = read_pages(self.file_lines, self.close_line, [step_id for step_id, _, _ in steps], self.fail)
+        pages = read_pages(self.file_lines, self.close_line, [fields[0] for fields in steps], self.fail)
 
         intro_title, intro_body = pages[INTRO]
         return Lesson(
@@ -136,9 +136,10 @@ class LessonReader:
             rows=rows,
             intro=Step(INTRO, intro_title, intro_body),
             steps=tuple(
-                Step(step_id, pages[step_id][0], pages[step_id][1], values, check)
-                for step_id, values, check in steps
+                Step(step_id, pages[step_id][0], pages[step_id][1], values, check, pace, pause)
+                for step_id, values, check, pace, pause in steps
             ),
+            recap=Step(SUMMARY, *pages[SUMMARY]) if SUMMARY in pages else None,
         )
 
     # generic values -----------------------------------------------------------
@@ -331,15 +332,26 @@ class LessonReader:
             step_id = self.required(raw, "id", base)
             if not isinstance(step_id, str) or not STEP_ID.fullmatch(step_id):
                 raise self.fail(f"{base}.id", f"expected lowercase letters, digits and '-', got {step_id!r}")
-            if step_id == INTRO:
-                raise self.fail(f"{base}.id", f"{INTRO!r} is reserved for the opening page")
+            if step_id in (INTRO, SUMMARY):
+                what = "the opening page" if step_id == INTRO else "the closing page, which is not a step"
+                raise self.fail(f"{base}.id", f"{step_id!r} is reserved for {what}")
             if step_id in seen:
                 raise self.fail(f"{base}.id", f"duplicate step id {step_id!r} (also steps[{seen[step_id]}])")
             seen[step_id] = index
 
             values = self.param_values(raw.get("set", {}), spec, f"{base}.set")
             check = self.check(raw["check"], f"{base}.check", spec, metrics) if "check" in raw else None
-            steps.append((step_id, values, check))
+            pace = None
+            if "pace" in raw:
+                pace = float(self.number(raw["pace"], f"{base}.pace"))
+                if pace <= 0:
+                    raise self.fail(f"{base}.pace", f"expected steps per second > 0, got {raw['pace']}")
+            pause = raw.get("pause", False)
+            if not isinstance(pause, bool):
+                raise self.fail(f"{base}.pause", f"expected true or false, got {pause!r}")
+            if pause and check is None:
+                raise self.fail(f"{base}.pause", "pauses when the check first holds: the step needs a check")
+            steps.append((step_id, values, check, pace, pause))
         return steps
 
     def check(self, value: Any, field: str, spec: ExperimentSpec, metrics: tuple[str, ...]) -> Check:
@@ -353,4 +365,6 @@ class LessonReader:
                     field,
                     f"unknown metric {clause.metric!r} for {spec.name} (known: {', '.join(metrics)})",
                 )
+            if clause.aggregate and clause.metric in ALWAYS_METRICS:
+                raise self.fail(field, f"{clause.key}: {clause.metric} only grows; compare it directly")
         return check

@@ -11,9 +11,10 @@ from typing import Callable
 
 from nntui.curriculum.model import LANGUAGES, LessonError, Text
 
-__all__ = ["INTRO", "read_pages"]
+__all__ = ["INTRO", "SUMMARY", "read_pages"]
 
 INTRO = "intro"
+SUMMARY = "summary"  # an optional closing page: shown last, not a step, never ticked
 
 _HEADING = re.compile(r"##\s+(?P<lang>[A-Za-z-]+)\s*:(?P<title>.*?)\{#(?P<id>[^}]*)\}\s*")
 
@@ -24,12 +25,13 @@ Fail = Callable[[str, str, "int | None"], LessonError]
 def read_pages(
     lines: list[str], fence_line: int, step_ids: list[str], fail: Fail
 ) -> dict[str, tuple[Text, Text]]:
-    """{page id: (title, body)} for the intro and every step, each in every language.
+    """{page id: (title, body)} for the intro, every step and the summary if written, each in
+    every language.
 
     `lines` is the whole file and `fence_line` the 1-based line closing the front
     matter, so errors carry file line numbers.
     """
-    ids = [INTRO, *step_ids]
+    ids = [INTRO, *step_ids, SUMMARY]
     sections: dict[tuple[str, str], tuple[int, str, list[str]]] = {}
     current: list[str] | None = None
     fence: str | None = None
@@ -64,6 +66,8 @@ def read_pages(
 
     pages: dict[str, tuple[Text, Text]] = {}
     for index, page in enumerate(ids):
+        if page == SUMMARY and not any((lang, page) in sections for lang in LANGUAGES):
+            continue
         for lang in LANGUAGES:
             if (lang, page) not in sections:
                 missing = f"missing section '## {lang}: <title> {{#{page}}}'"
@@ -71,6 +75,9 @@ def read_pages(
                 # reported at that step in the front matter, where it is declared.
                 if page == INTRO:
                     raise fail("body", missing, fence_line)
+                if page == SUMMARY:  # written in one language only: point at that heading
+                    written = next(sections[(other, page)][0] for other in LANGUAGES if (other, page) in sections)
+                    raise fail("body", missing, written)
                 raise fail(f"steps[{index - 1}].id", missing, None)
         titles = {lang: sections[(lang, page)][1] for lang in LANGUAGES}
         bodies = {lang: "\n".join(sections[(lang, page)][2]).strip("\n") for lang in LANGUAGES}

@@ -42,6 +42,13 @@ class SetParam:
 
 
 @dataclass(frozen=True)
+class SetPace:
+    """Slow motion: at most this many steps a second (None: as fast as the model goes)."""
+
+    steps_per_s: float | None
+
+
+@dataclass(frozen=True)
 class Stop:
     """Drop the current experiment; the trainer stays up, ready for the next Start."""
 
@@ -51,4 +58,4 @@ class Shutdown:
     """End the trainer process."""
 
 
-Command = Start | Pause | Resume | StepOnce | SetParam | Stop | Shutdown
+Command = Start | Pause | Resume | StepOnce | SetParam | SetPace | Stop | Shutdown

@@ -15,9 +15,10 @@ from typing import Any
 
 from nntui.events import Error, Event, Metrics, RunStarted, Status
 from nntui.lab import catalog
-from nntui.runtime.commands import Command, Pause, Resume, SetParam, Shutdown, Start, Stop, StepOnce
+from nntui.runtime.commands import Command, Pause, Resume, SetPace, SetParam, Shutdown, Start, Stop, StepOnce
 
 STATUS_EVERY_S = 0.25  # how often a running trainer reports steps/s
+RATE_WINDOW_S = 2.0  # steps/s is counted over this much recent time, so a new pace shows soon
 # A numerically stable loss can explode without ever becoming nan; past this it has diverged.
 EXPLODED_LOSS = 1e6
 
@@ -28,7 +29,8 @@ class Driver:
         self.state = "ready"
         self.run = 0
         self.outbox: list[Event] = []
-        self._step_times: deque[float] = deque(maxlen=512)
+        self.pace: float | None = None  # steps a second at most; None: full speed
+        self._step_times: deque[float] = deque()
         self._last_status = 0.0
 
     @property
@@ -56,13 +58,26 @@ class Driver:
             self._advance()
         elif isinstance(command, SetParam):
             self._set_param(command.name, command.value)
+        elif isinstance(command, SetPace):
+            self.pace = command.steps_per_s if command.steps_per_s and command.steps_per_s > 0 else None
+            self._step_times.clear()  # the old rate says nothing about the new pace
+            if self.state == "running":
+                self._emit_status()
         elif isinstance(command, (Stop, Shutdown)):
             self.experiment = None
             self._set_state("ready")
 
-    def tick(self) -> bool:
-        """Run one step if running; return whether a step ran."""
+    def due_in(self) -> float | None:
+        """Seconds until the next step is due: 0 at full speed, None while not running."""
         if self.state != "running":
+            return None
+        if self.pace is None or not self._step_times:
+            return 0.0
+        return max(0.0, self._step_times[-1] + 1.0 / self.pace - time.perf_counter())
+
+    def tick(self) -> bool:
+        """Run one step if running and, in slow motion, if it is due; return whether a step ran."""
+        if self.state != "running" or self.due_in():
             return False
         self._advance()
         now = time.perf_counter()
@@ -71,10 +86,18 @@ class Driver:
         return True
 
     def steps_per_s(self) -> float:
+        """Steps a second over the last RATE_WINDOW_S (0 until two steps have run)."""
         if len(self._step_times) < 2:
             return 0.0
         span = self._step_times[-1] - self._step_times[0]
         return (len(self._step_times) - 1) / span if span > 0 else 0.0
+
+    def _count_step(self) -> None:
+        now = time.perf_counter()
+        times = self._step_times
+        times.append(now)
+        while len(times) > 2 and now - times[0] > RATE_WINDOW_S:
+            times.popleft()
 
     def _start(self, command: Start) -> None:
         self.experiment = None
@@ -87,9 +110,8 @@ class Driver:
             self._fail(exc)
             return
         self.run += 1
-        self.outbox.append(
-            RunStarted(self.run, command.experiment, params, command.seed, command.device, command.label)
-        )
+        self.outbox.append(RunStarted(self.run, command.experiment, params, command.seed, command.device,
+                                      command.label, getattr(self.experiment, "total_steps", None)))
         if command.paused:
             self._advance()  # step 0's report (and the first step) so the screen has data
             if self.state not in ("diverged", "error", "finished"):
@@ -106,7 +128,7 @@ class Driver:
         except Exception as exc:
             self._fail(exc)
             return
-        self._step_times.append(time.perf_counter())
+        self._count_step()
         self.outbox.extend(events)
         bad = _first_non_finite(events)
         if bad is not None:

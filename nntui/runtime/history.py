@@ -6,8 +6,9 @@ changed. Replaying a recording is the same: feed its events in.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -59,6 +60,8 @@ class Run:
     device: str
     series: dict[str, Series] = field(default_factory=dict)
     latest: dict[str, float] = field(default_factory=dict)
+    highest: dict[str, float] = field(default_factory=dict)  # over the run so far, for max() in checks
+    lowest: dict[str, float] = field(default_factory=dict)
     images: dict[str, ImageGrid] = field(default_factory=dict)
     curves: dict[str, Curve] = field(default_factory=dict)
     layer_norms: LayerNorms | None = None  # the latest probe
@@ -70,21 +73,37 @@ class Run:
     decoding: Decoding | None = None  # the latest search
     step: int = 0
     epoch: float | None = None
+    total: int | None = None  # steps the run will take, where known (1: a worked example)
 
     def observed(self) -> dict[str, float]:
-        """The latest value of every metric, plus step and epoch, for lesson checks."""
+        """What lesson checks read: the latest value of every metric, plus step and epoch,
+        and `max(name)` / `min(name)` over the run so far."""
         values = dict(self.latest)
         values["step"] = float(self.step)
         if self.epoch is not None:
             values["epoch"] = self.epoch
+        values.update({f"max({name})": value for name, value in self.highest.items()})
+        values.update({f"min({name})": value for name, value in self.lowest.items()})
         return values
+
+    def record(self, name: str, step: int, value: float) -> None:
+        self.series.setdefault(name, Series()).append(step, value)
+        self.latest[name] = value
+        if value == value:  # nan never counts as a max or a min
+            if value > self.highest.get(name, -math.inf):
+                self.highest[name] = value
+            if value < self.lowest.get(name, math.inf):
+                self.lowest[name] = value
 
 
 class History:
-    def __init__(self) -> None:
+    def __init__(self, on_metrics: Callable[[Run], None] | None = None) -> None:
+        """`on_metrics(run)` is called after every Metrics event, so a lesson's check sees each
+        step's values however the events were batched (the app and the claims test agree)."""
         self.runs: list[Run] = []
         self.status = Status("starting", 0)
         self.errors: list[Error] = []
+        self.on_metrics = on_metrics
 
     @property
     def current(self) -> Run | None:
@@ -95,7 +114,9 @@ class History:
         changed: set[str] = set()
         for event in events:
             if isinstance(event, RunStarted):
-                self.runs.append(Run(event.run, event.label, event.params, event.seed, event.device))
+                # params are a copy: live changes are written into the run, never into the event
+                self.runs.append(Run(event.run, event.label, dict(event.params), event.seed, event.device,
+                                     total=event.total))
                 del self.runs[:-MAX_RUNS]
                 changed.add("runs")
             elif isinstance(event, Status):
@@ -114,8 +135,9 @@ class History:
             if event.epoch is not None:
                 run.epoch = event.epoch
             for name, value in event.values.items():
-                run.series.setdefault(name, Series()).append(event.step, value)
-                run.latest[name] = value
+                run.record(name, event.step, value)
+            if self.on_metrics is not None:
+                self.on_metrics(run)
             return "metrics"
         if isinstance(event, ImageGrid):
             run.images[event.name] = event

@@ -32,7 +32,9 @@ def main(conn: Connection, threads: int = 1, log_path: str | None = None) -> Non
     conn.send([Status("ready", 0)])
     last_flush = time.perf_counter()
     while True:
-        wait = 0.0 if driver.running else IDLE_WAIT_S
+        # Idle, or in slow motion until the next step is due: wait on the pipe, never spin.
+        due = driver.due_in()
+        wait = IDLE_WAIT_S if due is None else due
         try:
             while conn.poll(wait):
                 command = conn.recv()

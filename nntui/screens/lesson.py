@@ -14,16 +14,17 @@ from textual.widgets import Footer, Markdown, Static
 from nntui.curriculum.model import Lesson, Step
 from nntui.events import Event
 from nntui.i18n import t
-from nntui.runtime.commands import Pause, Resume, SetParam, Start, StepOnce, Stop
-from nntui.runtime.history import History
+from nntui.runtime.commands import Pause, Resume, SetPace, SetParam, Start, StepOnce, Stop
+from nntui.runtime.history import History, Run
 from nntui.lab import catalog
 from nntui.screens.panels import PANELS, available_stages
 from nntui.screens.text_prompt import TextPrompt
 from nntui.widgets.controls import ControlsPanel
-from nntui.widgets.status import StatusLine
+from nntui.widgets.status import StatusLine, StatusView
 
 TICK_S = 0.1  # how often the screen looks for panels due a redraw (each has its own rate)
 STATUS_METRICS = {"train_loss": "loss", "test_accuracy": "acc"}  # metric: its short name
+PACES = (None, 100.0, 30.0, 10.0, 3.0, 1.0)  # steps/s that - walks down and + back up (None: full speed)
 
 
 class LessonScreen(Screen):
@@ -33,6 +34,8 @@ class LessonScreen(Screen):
         Binding("r", "restart", "restart"),
         Binding("n", "page(1)", "page", key_display="n/p"),
         Binding("p", "page(-1)", "prev page", show=False),
+        Binding("minus", "pace(1)", "pace", key_display="-/+"),
+        Binding("plus,equals_sign", "pace(-1)", "faster", show=False),
         Binding("q,escape", "leave", "back"),
         Binding("left_square_bracket", "attention(-1, 0)", "layer", show=False),
         Binding("right_square_bracket", "attention(1, 0)", "layer", show=False),
@@ -48,8 +51,9 @@ class LessonScreen(Screen):
         super().__init__()
         self.lesson = lesson
         self.lesson_id = lesson.id
-        self.history = History()
+        self.history = History(on_metrics=self._check_step)
         self.page = 0
+        self.pace: float | None = None
         self.params = dict(lesson.params)  # what `r` trains: defaults, then the open step's `set`
         self._dirty: dict[str, set[str]] = {}  # panel -> kinds of data changed since its last draw
         self._last_draw: dict[str, float] = {}
@@ -72,6 +76,7 @@ class LessonScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._done = self.app.progress.steps_done(self.lesson.id)
         self.widgets = dict(zip(self.lesson.layout, self.query(".live-panel")))
         self.query_one(ControlsPanel).focus()
         self.show_page()
@@ -92,7 +97,6 @@ class LessonScreen(Screen):
         if changed & {"images", "curves", "runs"}:
             self._redraw_charts(force=True)
         self._show_status()
-        self._check_step()
 
     def _redraw_charts(self, force: bool = False) -> None:
         """Redraw each panel whose data changed, no more often than the panel allows."""
@@ -109,35 +113,48 @@ class LessonScreen(Screen):
         status = self.history.status
         run = self.history.current
         metrics = {short: run.latest[name] for name, short in STATUS_METRICS.items() if run and name in run.latest}
-        step = max(status.step, run.step if run else 0)
         self.query_one(StatusLine).show(
-            status.state,
-            t(status.state, self.app.lang),
-            step,
-            status.steps_per_s,
-            metrics,
-            self.app.device,
-            self.app.seed,
-            status.message,
+            StatusView(
+                state=status.state,
+                step=max(status.step, run.step if run else 0),
+                total=run.total if run else None,
+                steps_per_s=status.steps_per_s,
+                pace=self.pace,
+                metrics=metrics,
+                device=self.app.device,
+                seed=self.app.seed,
+                message=status.message,
+            ),
+            self.app.lang,
         )
 
-    def _check_step(self) -> None:
+    def _check_step(self, run: Run | None = None) -> None:
+        """Tick the open step off once its check holds on a run it describes: one whose settings
+        include the step's `set` (started with `r`, or changed live to them). The history calls
+        this after every metrics event, exactly as `nntui claims` evaluates the lesson."""
         step = self.current_step
-        run = self.history.current
-        # Only a run started (r) while this step is open counts: its label is the step's id.
-        if step is None or step.check is None or run is None or run.label != step.id:
+        run = run or self.history.current
+        if step is None or step.check is None or run is None or step.id in self._done:
             return
-        if step.id in self.app.progress.steps_done(self.lesson.id):
-            return
-        if step.check.holds(run.observed()):
-            self.app.progress.mark(self.lesson.id, step.id)
-            self.notify(f"✓ {t('step_done', self.app.lang)}: {step.title.get(self.app.lang)}", timeout=6)
-            self._show_header()
+        if step.matches(run.params) and step.check.holds(run.observed()):
+            self._tick(step)
+            if step.pause and self.history.status.state == "running":
+                self.app.trainer.send(Pause())  # hold the moment the page describes on screen
+                self.notify(t("paused_at_check", self.app.lang), timeout=6)
+
+    def _tick(self, step: Step) -> None:
+        self.app.progress.mark(self.lesson.id, step.id)
+        self._done.add(step.id)
+        if step.check is not None:
+            self.notify(f"✓ {t('step_done', self.app.lang)}: {step.title.get(self.app.lang)}", timeout=4)
+        self._show_header()
 
     # ---- the guide --------------------------------------------------------------------------
     @property
     def current_step(self) -> Step | None:
-        return None if self.page == 0 else self.lesson.pages[self.page]
+        """The open page if it is a step (the intro and the summary are not)."""
+        page = self.lesson.pages[self.page]
+        return page if page in self.lesson.steps else None
 
     def show_page(self) -> None:
         page = self.lesson.pages[self.page]
@@ -149,9 +166,12 @@ class LessonScreen(Screen):
 
     def _show_header(self) -> None:
         lang = self.app.lang
-        done = self.app.progress.steps_done(self.lesson.id)
+        done = self._done
         marks = "".join("✓" if step.id in done else "·" for step in self.lesson.steps)
-        where = t("intro", lang) if self.page == 0 else f"{t('step', lang)} {self.page}/{len(self.lesson.steps)}"
+        if self.current_step is not None:
+            where = f"{t('step', lang)} {self.page}/{len(self.lesson.steps)}"
+        else:
+            where = t("intro" if self.page == 0 else "summary", lang)
         header = Text.assemble((self.lesson.title.get(lang), "bold"), f"   {where}   ", (marks, "green"))
         if self.query_one(ControlsPanel).pending:  # a hint that stays until r, not a toast per page
             header.append(f"   r: {t('press_r', lang)}", style="bold yellow")
@@ -172,20 +192,48 @@ class LessonScreen(Screen):
             return
         self.page = page
         step = self.current_step
-        settings = dict(self.lesson.params) if step is None else dict(step.set)
-        if settings and settings != {k: self.params.get(k) for k in settings}:
-            self.params.update(settings)
-            controls = self.query_one(ControlsPanel)
-            controls.set_values(settings)
-            if self._all_live(settings):  # nothing to restart for: show the step's settings at once
-                for name, value in settings.items():
-                    self.app.trainer.send(SetParam(name, value))
-                controls.mark_applied(settings)
+        if page == 0:
+            self._use_settings(self.lesson.params, pace=None)
+        elif step is not None and step.set:  # a page states what its own settings show
+            self._use_settings(self.lesson.settings_for(step), pace=step.pace)
         self.show_page()
+        if step is not None and step.check is None and step.id not in self._done:
+            self._tick(step)  # nothing to observe: reading it is doing it
+        self._check_step()  # a finished run may already show what the page describes
+
+    def _use_settings(self, settings: dict, pace: float | None) -> None:
+        """Put a page's settings into the controls; live ones reach the model at once."""
+        controls = self.query_one(ControlsPanel)
+        changed = {k: v for k, v in settings.items() if self.params.get(k) != v or controls.values.get(k, v) != v}
+        self.params.update(settings)
+        controls.set_values(settings)
+        if changed and self._all_live(changed):  # nothing to restart for: show them now
+            for name, value in changed.items():
+                self._send_live(name, value)
+            controls.mark_applied(changed)
+        self._set_pace(pace)
 
     def _all_live(self, settings: dict) -> bool:
         live = {c.param for c in self.lesson.controls if c.apply == "live"}
         return set(settings) <= live
+
+    def _send_live(self, name: str, value) -> None:
+        """Change a live parameter of the running model; the run now has that setting."""
+        self.app.trainer.send(SetParam(name, value))
+        if self.history.current is not None:
+            self.history.current.params[name] = value
+
+    # ---- pace -----------------------------------------------------------------------------------
+    def action_pace(self, slower: int) -> None:
+        """- slows training down (100, 30, 10, 3, 1 steps/s), + speeds it back up to full speed."""
+        index = PACES.index(self.pace) if self.pace in PACES else 0
+        self._set_pace(PACES[max(0, min(len(PACES) - 1, index + slower))])
+
+    def _set_pace(self, pace: float | None) -> None:
+        if pace != self.pace:
+            self.pace = pace
+            self.app.trainer.send(SetPace(pace))
+            self._show_status()
 
     # ---- controlling the run ---------------------------------------------------------------
     def _start(self, label: str) -> None:
@@ -194,6 +242,7 @@ class LessonScreen(Screen):
         start = Start(self.lesson.experiment, params, self.app.seed, self.app.device, label=label)
         if not self.app.trainer.send(start):  # the trainer process died: bring up a new one
             self.app.restart_trainer()
+            self.app.trainer.send(SetPace(self.pace))
             self.app.trainer.send(start)
         controls.mark_applied()
         self._show_header()
@@ -216,7 +265,8 @@ class LessonScreen(Screen):
 
     def on_controls_panel_changed(self, message: ControlsPanel.Changed) -> None:
         if message.knob.apply == "live":
-            self.app.trainer.send(SetParam(message.knob.param, message.value))
+            self._send_live(message.knob.param, message.value)
+            self._check_step()
         self._show_header()
 
     def action_attention(self, d_layer: int, d_head: int) -> None:

@@ -14,7 +14,10 @@ from nntui.curriculum.model import Control
 
 
 class ControlsPanel(Widget, can_focus=True):
-    """up/down choose a control, left/right (or -/+) change it, enter flips a choice forward."""
+    """up/down choose a control, left/right change it, enter flips a choice forward.
+
+    (- and + belong to the lesson screen: they set the pace.)
+    """
 
     DEFAULT_CSS = """
     ControlsPanel { height: auto; padding: 0 1; text-wrap: nowrap; }
@@ -23,8 +26,8 @@ class ControlsPanel(Widget, can_focus=True):
     BINDINGS = [
         Binding("up,k", "move(-1)", "control", show=False),
         Binding("down,j", "move(1)", "control", show=False),
-        Binding("left,minus,h", "nudge(-1)", "−", show=False),
-        Binding("right,plus,equals_sign,enter", "nudge(1)", "+", show=False),
+        Binding("left,h", "nudge(-1)", "−", show=False),
+        Binding("right,enter", "nudge(1)", "+", show=False),
     ]
 
     selected: reactive[int] = reactive(0)

@@ -1,9 +1,13 @@
-"""The status line: state, step, speed, loss, device and seed at a glance."""
+"""The status line: state, step, speed and pace, loss, device and seed at a glance."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from rich.text import Text
 from textual.widget import Widget
+
+from nntui.i18n import t
 
 STATE_STYLES = {
     "running": ("●", "bold green"),
@@ -16,6 +20,19 @@ STATE_STYLES = {
 }
 
 
+@dataclass(frozen=True)
+class StatusView:
+    state: str
+    step: int = 0
+    total: int | None = None  # 1: a worked example, computed once, with no steps to count
+    steps_per_s: float = 0.0
+    pace: float | None = None  # slow motion, steps/s; None: full speed
+    metrics: dict[str, float] = field(default_factory=dict)
+    device: str = "cpu"
+    seed: int = 0
+    message: str = ""
+
+
 class StatusLine(Widget):
     DEFAULT_CSS = "StatusLine { height: 1; background: $panel; padding: 0 1; }"
 
@@ -23,30 +40,32 @@ class StatusLine(Widget):
         super().__init__(**kwargs)
         self._text = Text()
 
-    def show(
-        self,
-        state: str,
-        state_label: str,
-        step: int,
-        steps_per_s: float,
-        metrics: dict[str, float],
-        device: str,
-        seed: int,
-        message: str = "",
-    ) -> None:
-        mark, style = STATE_STYLES.get(state, ("?", ""))
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f"{mark} {state_label}", style=style)
-        text.append(f"  step {step:,}")
-        text.append(f"  {steps_per_s:,.0f}/s", style="dim")
-        for name, value in metrics.items():
-            text.append(f"  {name} {value:.4g}")
-        text.append(f"  {device} · seed {seed}", style="dim")
-        if message:
-            text.append(f"  {message}", style="bold red" if state in ("diverged", "error") else "")
+    def show(self, view: StatusView, lang: str = "en") -> None:
+        text = status_text(view, lang)
         if text != self._text:
             self._text = text
             self.refresh()
 
     def render(self) -> Text:
         return self._text
+
+
+def status_text(view: StatusView, lang: str) -> Text:
+    """What matters most comes first, so a narrow terminal cuts device and seed, not the state."""
+    mark, style = STATE_STYLES.get(view.state, ("?", ""))
+    worked = view.total == 1 and view.state == "finished"
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f"{mark} {t('worked_example' if worked else view.state, lang)}", style=style)
+    if not worked and view.state not in ("starting", "ready"):
+        total = f"/{view.total:,}" if view.total else ""
+        text.append(f"  {t('step_word', lang)} {view.step:,}{total}")
+        if view.state == "running":
+            text.append(f"  {view.steps_per_s:,.0f} {t('steps_per_s', lang)}", style="dim")
+    if view.pace is not None and not worked:
+        text.append(f"  {t('pace', lang)} {view.pace:g}/s", style="bold magenta")
+    for name, value in view.metrics.items():
+        text.append(f"  {t(name, lang)} {value:.4g}")
+    if view.message:
+        text.append(f"  {view.message}", style="bold red" if view.state in ("diverged", "error") else "")
+    text.append(f"  {view.device} · {t('seed', lang)} {view.seed}", style="dim")
+    return text
