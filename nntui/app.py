@@ -13,6 +13,7 @@ from typing import Protocol
 
 from textual.app import App
 from textual.binding import Binding
+from textual.filter import Monochrome, NoColor
 from textual.reactive import reactive
 
 from nntui.curriculum.loader import load_curriculum
@@ -35,7 +36,7 @@ class NntuiApp(App):
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = False  # every action has a key; the palette's hint costs footer room
     BINDINGS = [
-        Binding("l", "toggle_language", "中文/EN"),
+        Binding("l", "toggle_language", "language"),
         Binding("s", "screenshot", "screenshot", show=False),
         Binding("question_mark", "help", "help"),
         Binding("ctrl+c", "quit", "quit", show=False, priority=True),
@@ -56,6 +57,10 @@ class NntuiApp(App):
         screenshot_dir: Path | None = None,
     ) -> None:
         super().__init__()
+        if self.no_color:
+            # Textual's NO_COLOR still paints greys (Monochrome) in a terminal that is not in ANSI
+            # mode; NO_COLOR means no colour at all: bold, dim and reverse carry the distinctions.
+            self._filters = [NoColor() if isinstance(f, Monochrome) else f for f in self._filters]
         self.trainer = trainer
         self.device = device
         self.seed = seed
@@ -72,6 +77,19 @@ class NntuiApp(App):
         if self._first_lesson:
             self.open_lesson(self._first_lesson)
         self.set_interval(1 / PUMP_HZ, self.pump)
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """On a lesson, a notice goes in its header line, where it hides no chart; elsewhere a toast."""
+        say = getattr(self.screen, "say", None)
+        if say is not None:
+            say(message, severity, timeout or 5)
+        else:
+            super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def get_key_display(self, binding: Binding) -> str:
+        display = super().get_key_display(binding)
+        return t(f"key_{display}", self.lang) if display in ("space", "escape", "enter", "tab") else display
 
     def open_lesson(self, lesson_id: str) -> None:
         from nntui.screens.lesson import LessonScreen

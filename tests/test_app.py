@@ -40,7 +40,7 @@ async def test_browser_open_lesson_pause_step_restart_language_back():
     app = NntuiApp(trainer)
     async with app.run_test(size=(100, 30)) as pilot:
         assert isinstance(app.screen, BrowserScreen)
-        await pilot.press("slash", *"ladder", "enter", "enter")
+        await pilot.press("slash", *"ladder", "enter")  # one enter opens the match
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, LessonScreen) and screen.lesson.id == "mnist-ladder"

@@ -7,15 +7,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static, Tree
+from textual.widgets import Input, Static, Tree
 
 from nntui.curriculum.model import BrokenLesson, Lesson
 from nntui.i18n import t
+from nntui.widgets.key_bar import KeyBar
 
 
 class BrowserScreen(Screen):
     BINDINGS = [
-        Binding("slash", "search", "search"),
+        Binding("slash", "search", "search_key"),
         Binding("q", "app.quit", "quit"),
         Binding("escape", "clear_search", "clear", show=False),
     ]
@@ -26,7 +27,7 @@ class BrowserScreen(Screen):
         with Horizontal(id="browser-body"):
             yield Tree("lessons", id="lessons")
             yield Static("", id="lesson-info")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.rebuild()
@@ -87,8 +88,7 @@ class BrowserScreen(Screen):
     def _label(self, lesson: Lesson | BrokenLesson) -> Text:
         if lesson.broken:
             return Text.assemble(("✗ ", "bold red"), lesson.id, (f"  {t('broken', self.lang)}", "red"))
-        steps = [step.id for step in lesson.steps]
-        done = self.app.progress.lesson_done(lesson.id, steps)
+        done = self.app.progress.lesson_done(lesson.id, lesson.step_ids)
         mark = ("✓ ", "bold green") if done else ("  ", "")
         return Text.assemble(mark, lesson.title.get(self.lang))
 
@@ -123,7 +123,14 @@ class BrowserScreen(Screen):
         self.rebuild()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.query_one(Tree).focus()
+        """Enter in the search box opens the highlighted match: one enter, not two."""
+        tree = self.query_one(Tree)
+        tree.focus()
+        node = tree.cursor_node
+        if node is None or node.data is None:
+            node = next((leaf for branch in tree.root.children for leaf in branch.children), None)
+        if node is not None and node.data is not None:
+            self.app.open_lesson(node.data.id)
 
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()

@@ -15,7 +15,9 @@ KEYS = (
     ("r", "restart with the current controls (a new run)", "用当前参数重新开始（新的一次运行）"),
     ("n / p", "next / previous guide page", "下一页 / 上一页"),
     ("↑ ↓", "choose a control", "选择参数"),
-    ("← →  - +", "change the chosen control", "修改所选参数"),
+    ("← →", "change the chosen control", "修改所选参数"),
+    ("- +", "slow motion: 100, 30, 10, 3, 1 steps/s; + back to full speed",
+     "慢动作：每秒 100、30、10、3、1 步；+ 恢复全速"),
     ("tab", "move focus (guide, controls, heatmap)", "切换焦点（讲解、参数、热力图）"),
     ("[ ]  { }", "attention: choose the layer / the head", "注意力：选择层 / 注意力头"),
     ("g", "attention: every head at once / one map", "注意力：同时显示所有头 / 单张图"),
@@ -24,7 +26,7 @@ KEYS = (
     ("l", "English / 简体中文", "English / 简体中文"),
     ("s", "save a screenshot (SVG)", "保存截图（SVG）"),
     ("?", "this help", "本帮助"),
-    ("q / escape", "back / quit", "返回 / 退出"),
+    ("q / Esc", "back / quit", "返回 / 退出"),
 )
 
 

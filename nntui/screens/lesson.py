@@ -7,9 +7,9 @@ import time
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Markdown, Static
+from textual.widgets import Static
 
 from nntui.curriculum.model import Lesson, Step
 from nntui.events import Event
@@ -20,6 +20,8 @@ from nntui.lab import catalog
 from nntui.screens.panels import PANELS, available_stages
 from nntui.screens.text_prompt import TextPrompt
 from nntui.widgets.controls import ControlsPanel
+from nntui.widgets.guide import Guide
+from nntui.widgets.key_bar import KeyBar
 from nntui.widgets.status import StatusLine, StatusView
 
 TICK_S = 0.1  # how often the screen looks for panels due a redraw (each has its own rate)
@@ -30,13 +32,14 @@ PACES = (None, 100.0, 30.0, 10.0, 3.0, 1.0)  # steps/s that - walks down and + b
 class LessonScreen(Screen):
     BINDINGS = [
         Binding("space", "toggle_pause", "pause"),
-        Binding("full_stop", "step_once", "step"),
+        Binding("full_stop", "step_once", "step_key"),
         Binding("r", "restart", "restart"),
         Binding("n", "page(1)", "page", key_display="n/p"),
         Binding("p", "page(-1)", "prev page", show=False),
         Binding("minus", "pace(1)", "pace", key_display="-/+"),
         Binding("plus,equals_sign", "pace(-1)", "faster", show=False),
         Binding("q,escape", "leave", "back"),
+        Binding("tab", "app.focus_next", "focus", show=False),
         Binding("left_square_bracket", "attention(-1, 0)", "layer", show=False),
         Binding("right_square_bracket", "attention(1, 0)", "layer", show=False),
         Binding("left_curly_bracket", "attention(0, -1)", "head", show=False),
@@ -57,14 +60,15 @@ class LessonScreen(Screen):
         self.params = dict(lesson.params)  # what `r` trains: defaults, then the open step's `set`
         self._dirty: dict[str, set[str]] = {}  # panel -> kinds of data changed since its last draw
         self._last_draw: dict[str, float] = {}
-        self._told = ""  # the last divergence message shown as a notification
+        self._told = ""  # the last divergence message shown as a notice
+        self._notice: tuple[str, str] | None = None  # (text, style) shown in the header for a while
+        self._notice_timer = None
 
     # ---- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static(id="lesson-header")
         with Vertical(id="guide-column"):
-            with VerticalScroll(id="guide-scroll"):
-                yield Markdown(id="guide")
+            yield Guide(id="guide")
             yield Static(id="controls-title")
             yield ControlsPanel(self.lesson.controls, self.lesson.params, self.app.lang, id="controls")
         with Vertical(id="live-column"):
@@ -73,7 +77,7 @@ class LessonScreen(Screen):
                     for name in row:
                         yield PANELS[name].build().set_class(True, "live-panel")
         yield StatusLine(id="status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._done = self.app.progress.steps_done(self.lesson.id)
@@ -89,11 +93,11 @@ class LessonScreen(Screen):
         for name in self.lesson.layout:
             self._dirty.setdefault(name, set()).update(changed)
         if "error" in changed:
-            self.notify(self.history.errors[-1].message, severity="error", timeout=10)
+            self.say(self.history.errors[-1].message, "error", 10)
         status = self.history.status
         if "status" in changed and status.state == "diverged" and status.message != self._told:
             self._told = status.message  # the status line cuts long advice at 80 columns; say it once
-            self.notify(status.message, severity="warning", timeout=10)
+            self.say(status.message, "warning", 10)
         if changed & {"images", "curves", "runs"}:
             self._redraw_charts(force=True)
         self._show_status()
@@ -140,13 +144,26 @@ class LessonScreen(Screen):
             self._tick(step)
             if step.pause and self.history.status.state == "running":
                 self.app.trainer.send(Pause())  # hold the moment the page describes on screen
-                self.notify(t("paused_at_check", self.app.lang), timeout=6)
+                self.say(t("paused_at_check", self.app.lang), "information", 6)
 
     def _tick(self, step: Step) -> None:
         self.app.progress.mark(self.lesson.id, step.id)
         self._done.add(step.id)
         if step.check is not None:
-            self.notify(f"✓ {t('step_done', self.app.lang)}: {step.title.get(self.app.lang)}", timeout=4)
+            self.say(t("step_done", self.app.lang).format(title=step.title.get(self.app.lang)), "information", 5)
+        self._show_header()
+
+    def say(self, text: str, severity: str = "information", seconds: float = 5) -> None:
+        """A notice in the header line for a while: it covers the lesson's title, never a chart."""
+        style = {"error": "bold white on red", "warning": "bold black on yellow"}.get(severity, "bold green")
+        self._notice = (text, style)
+        if self._notice_timer is not None:
+            self._notice_timer.stop()
+        self._notice_timer = self.set_timer(seconds, self._clear_notice)
+        self._show_header()
+
+    def _clear_notice(self) -> None:
+        self._notice = None
         self._show_header()
 
     # ---- the guide --------------------------------------------------------------------------
@@ -159,8 +176,7 @@ class LessonScreen(Screen):
     def show_page(self) -> None:
         page = self.lesson.pages[self.page]
         lang = self.app.lang
-        self.query_one("#guide", Markdown).update(f"## {page.title.get(lang)}\n\n{page.body.get(lang)}")
-        self.query_one("#guide-scroll").scroll_home(animate=False)
+        self.query_one(Guide).show(f"## {page.title.get(lang)}\n\n{page.body.get(lang)}")
         self.query_one("#controls-title", Static).update(Text(t("controls", lang), style="bold"))
         self._show_header()
 
@@ -172,7 +188,13 @@ class LessonScreen(Screen):
             where = f"{t('step', lang)} {self.page}/{len(self.lesson.steps)}"
         else:
             where = t("intro" if self.page == 0 else "summary", lang)
-        header = Text.assemble((self.lesson.title.get(lang), "bold"), f"   {where}   ", (marks, "green"))
+        # The notice (or the title) gives way, so the page and its ticks always show.
+        text, style = (self.lesson.title.get(lang), "bold") if self._notice is None else self._notice
+        tail = Text.assemble(f"   {where}   ", (marks, "green"))
+        room = max(8, self.size.width - 2 - tail.cell_len)
+        lead = Text(text, style=style, no_wrap=True, overflow="ellipsis")
+        lead.truncate(room, overflow="ellipsis")
+        header = Text.assemble(lead, tail, no_wrap=True, overflow="ellipsis")
         if self.query_one(ControlsPanel).pending:  # a hint that stays until r, not a toast per page
             header.append(f"   r: {t('press_r', lang)}", style="bold yellow")
         self.query_one("#lesson-header", Static).update(header)
@@ -204,7 +226,8 @@ class LessonScreen(Screen):
     def _use_settings(self, settings: dict, pace: float | None) -> None:
         """Put a page's settings into the controls; live ones reach the model at once."""
         controls = self.query_one(ControlsPanel)
-        changed = {k: v for k, v in settings.items() if self.params.get(k) != v or controls.values.get(k, v) != v}
+        running = self.history.current.params if self.history.current else self.params
+        changed = {k: v for k, v in settings.items() if running.get(k) != v or controls.values.get(k, v) != v}
         self.params.update(settings)
         controls.set_values(settings)
         if changed and self._all_live(changed):  # nothing to restart for: show them now
@@ -258,7 +281,7 @@ class LessonScreen(Screen):
         elif state == "paused":
             self.app.trainer.send(Resume())
         elif state in ("finished", "diverged", "error"):
-            self.notify(t("run_over", self.app.lang), timeout=3)
+            self.say(t("run_over", self.app.lang), "information", 3)
 
     def action_step_once(self) -> None:
         self.app.trainer.send(StepOnce())

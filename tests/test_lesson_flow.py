@@ -1,0 +1,180 @@
+"""Following a guide as a learner does: page settings, slow motion, pauses, ticks and the ✓."""
+
+from __future__ import annotations
+
+import pytest
+
+from fakes import FakeTrainer
+from nntui.app import NntuiApp
+from nntui.curriculum.loader import load_curriculum
+from nntui.events import Metrics, RunStarted, Status
+from nntui.runtime.commands import Pause, SetPace, SetParam
+from nntui.screens.browser import BrowserScreen
+from nntui.screens.lesson import LessonScreen
+
+LESSON = """+++
+id = "walk"
+chapter = "basics"
+order = 1
+experiment = "toy-fit"
+layout = ["loss", "fit"]
+
+[title]
+en = "A walk"
+zh = "走一遍"
+
+[summary]
+en = "Steps, pace and ticks."
+zh = "步骤、速度与勾选。"
+
+[params]
+lr = 0.01
+steps = 400
+
+[controls.lr]
+label = { en = "learning rate", zh = "学习率" }
+apply = "live"
+
+[[steps]]
+id = "slow"
+set = { activation = "tanh", lr = 0.01 }
+check = "step >= 100 and max(train_loss) > 1 and train_loss < 0.05"
+pace = 10
+pause = true
+
+[[steps]]
+id = "read"
++++
+## en: A walk {#intro}
+Intro.
+
+## zh: 走一遍 {#intro}
+导言。
+
+## en: Slowly {#slow}
+Watch the loss fall.
+
+## zh: 慢慢来 {#slow}
+看损失下降。
+
+## en: Just read {#read}
+Nothing to watch here.
+
+## zh: 只需阅读 {#read}
+这里没有要观察的。
+
+## en: In short {#summary}
+Done.
+
+## zh: 小结 {#summary}
+完成。
+"""
+
+
+@pytest.fixture
+def walk(tmp_path):
+    (tmp_path / "walk.md").write_text(LESSON, encoding="utf-8")
+    curriculum = load_curriculum(tmp_path)
+    lesson = curriculum.find("walk")
+    assert not lesson.broken, lesson.error
+    return curriculum, lesson
+
+
+def losses(run: int, params: dict, values: list[float]) -> list:
+    events = [RunStarted(run, "toy-fit", params, 0, "cpu", "", 400), Status("running", 0)]
+    events += [Metrics(step, {"train_loss": loss}) for step, loss in enumerate(values, start=1)]
+    return events
+
+
+async def test_the_lesson_is_done_when_every_step_is_and_the_summary_does_not_count(walk):
+    curriculum, lesson = walk
+    assert lesson.step_ids == ["slow", "read"] and lesson.pages[-1].id == "summary"
+    trainer = FakeTrainer()
+    app = NntuiApp(trainer, curriculum=curriculum, lesson="walk")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        assert SetPace(10.0) in trainer.sent  # the page's slow motion
+        # A run that never shows the claim (the loss never falls below 0.05) does not tick it.
+        trainer.push(*losses(1, lesson.settings_for(lesson.steps[0]), [2.0] + [0.5] * 199))
+        await pilot.pause(0.2)
+        assert "slow" not in app.progress.steps_done("walk")
+        # Nor does one that shows it with other settings.
+        trainer.push(*losses(2, {**lesson.settings_for(lesson.steps[0]), "activation": "relu"},
+                             [2.0] + [0.01] * 199))
+        await pilot.pause(0.2)
+        assert "slow" not in app.progress.steps_done("walk")
+        trainer.push(*losses(3, lesson.settings_for(lesson.steps[0]), [2.0] + [0.5] * 50 + [0.01] * 149))
+        await pilot.pause(0.2)
+        assert "slow" in app.progress.steps_done("walk")
+        assert Pause() in trainer.sent  # `pause = true`: the moment stays on screen
+
+        await pilot.press("n")  # a page with nothing to observe ticks when opened
+        assert app.progress.steps_done("walk") == {"slow", "read"}
+        assert app.progress.lesson_done("walk", lesson.step_ids)
+        await pilot.press("n")  # the summary: not a step, shown last
+        assert app.screen.current_step is None and app.screen.page == len(lesson.pages) - 1
+        assert SetPace(None) not in trainer.sent[-2:]  # a page without settings keeps the pace
+
+        await pilot.press("escape")
+        assert isinstance(app.screen, BrowserScreen)
+        tree = app.screen.query_one("#lessons")
+        labels = [str(leaf.label) for branch in tree.root.children for leaf in branch.children]
+        assert "✓ A walk" in labels
+
+
+async def test_a_live_change_to_the_pages_settings_makes_the_running_model_count(walk):
+    curriculum, lesson = walk
+    trainer = FakeTrainer()
+    app = NntuiApp(trainer, curriculum=curriculum, lesson="walk")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        trainer.push(*losses(1, {**lesson.settings_for(lesson.steps[0]), "lr": 0.02}, [2.0]))
+        await pilot.pause(0.2)
+        await pilot.press("n")  # the page sets lr 0.01 (live): sent at once, the run now has it
+        assert SetParam("lr", 0.01) in trainer.sent
+        assert screen.history.current.params["lr"] == 0.01
+        trainer.push(*[Metrics(step, {"train_loss": 0.01}) for step in range(2, 150)])
+        await pilot.pause(0.2)
+        assert "slow" in app.progress.steps_done("walk")
+
+
+async def test_minus_and_plus_set_the_pace_and_the_status_line_says_it(walk):
+    curriculum, _ = walk
+    trainer = FakeTrainer()
+    app = NntuiApp(trainer, curriculum=curriculum, lesson="walk")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        trainer.push(RunStarted(1, "toy-fit", {}, 0, "cpu", "", 400), Status("running", 12, 30.0))
+        await pilot.press("minus", "minus")
+        assert [c for c in trainer.sent if isinstance(c, SetPace)] == [SetPace(100.0), SetPace(30.0)]
+        await pilot.pause(0.2)
+        status = str(app.screen.query_one("#status").render())
+        assert "pace 30/s" in status and "step 12/400" in status and "30 steps/s" in status
+        await pilot.press("plus", "plus", "plus")  # back to full speed, and no further
+        assert trainer.sent[-1] == SetPace(None) and "pace" not in str(app.screen.query_one("#status").render())
+
+
+async def test_a_worked_example_does_not_claim_steps_or_speed():
+    app = NntuiApp(FakeTrainer(), lesson="self-attention")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.trainer.push(RunStarted(1, "attention-steps", {}, 0, "cpu", "", 1), Metrics(1, {"max_weight": 0.5}),
+                         Status("finished", 1, 0.0))
+        await pilot.pause(0.2)
+        status = str(app.screen.query_one("#status").render())
+        assert "worked example" in status and "step" not in status and "/s" not in status
+
+
+async def test_notices_go_in_the_header_not_over_the_charts(walk):
+    curriculum, lesson = walk
+    app = NntuiApp(FakeTrainer(), curriculum=curriculum, lesson="walk")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("n", "n")
+        app.notify("screenshot saved to /tmp/walk.svg")  # e.g. after `s`
+        await pilot.pause()
+        header = str(app.screen.query_one("#lesson-header").render())
+        assert "screenshot saved" in header and "Step 2/2" in header and "·✓" in header
+        assert not app.query("Toast")
