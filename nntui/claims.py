@@ -27,6 +27,7 @@ class ClaimResult:
     seconds: float
     state: str  # the trainer's state at the end: running (stopped early), finished, diverged, error
     observed: dict[str, float] = field(default_factory=dict)  # at the hold, or at the end
+    events: list = field(default_factory=list, repr=False)  # with keep_events: all the run reported
 
     @property
     def held(self) -> bool:
@@ -43,7 +44,7 @@ def checked_steps(lesson: Lesson) -> list[Step]:
 
 
 def verify(lesson: Lesson, step: Step, seed: int = 0, device: str = "cpu",
-           max_steps: int | None = None) -> ClaimResult:
+           max_steps: int | None = None, keep_events: bool = False) -> ClaimResult:
     """Train `step`'s settings until its check holds or the run ends (or `max_steps`)."""
     from nntui.runtime.driver import Driver  # imports torch through the lab
 
@@ -56,15 +57,23 @@ def verify(lesson: Lesson, step: Step, seed: int = 0, device: str = "cpu",
 
     history = History(on_metrics=on_metrics)
     driver = Driver()
+    kept: list = []
+
+    def take() -> None:
+        events = driver.take()
+        history.apply(events)
+        if keep_events:
+            kept.extend(events)
+
     started = time.perf_counter()
     driver.handle(Start(lesson.experiment, lesson.settings_for(step), seed, device, label=step.id))
-    history.apply(driver.take())
+    take()
     while driver.state == "running" and "at" not in held and (max_steps is None or driver.step < max_steps):
         driver.tick()
-        history.apply(driver.take())
+        take()
     run = history.current
     observed = held.get("values") or (run.observed() if run else {})
     if driver.state == "error" and history.errors:
         observed = {**observed, "error": history.errors[-1].message}
     return ClaimResult(lesson.id, step.id, step.check, held.get("at"), driver.step,
-                       time.perf_counter() - started, driver.state, observed)
+                       time.perf_counter() - started, driver.state, observed, kept)

@@ -1,4 +1,5 @@
-"""Every checked guide page's check holds on its own settings, evaluated as the lesson screen does.
+"""Every checked guide page's check holds on its own settings, evaluated as the lesson screen does,
+and following every page of a lesson in the app earns its ✓ in the browser.
 
 This is what makes a lesson's prose trustworthy: a page may state only what its check verifies,
 and the numbers it quotes are the ones these runs produce (`nntui claims LESSON` shows them).
@@ -6,23 +7,70 @@ and the numbers it quotes are the ones these runs produce (`nntui claims LESSON`
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
-from nntui.claims import checked_steps, verify
+from fakes import FakeTrainer
+from nntui.app import NntuiApp
+from nntui.claims import ClaimResult, checked_steps, verify
 from nntui.curriculum.loader import load_curriculum
+from nntui.screens.browser import BrowserScreen
 
 CURRICULUM = load_curriculum()
 LESSONS = [lesson for lesson in CURRICULUM.lessons if not lesson.broken]
-CASES = [pytest.param(lesson, step, id=f"{lesson.id}/{step.id}") for lesson in LESSONS for step in checked_steps(lesson)]
+CASES = [pytest.param(lesson.id, step.id, id=f"{lesson.id}/{step.id}")
+         for lesson in LESSONS for step in checked_steps(lesson)]
 
 
-@pytest.mark.parametrize("lesson, step", CASES)
-def test_every_checked_step_holds_on_its_own_settings(lesson, step, one_torch_thread):
-    result = verify(lesson, step)
+@functools.cache
+def claim(lesson_id: str, step_id: str) -> ClaimResult:
+    """One headless run per checked page, shared by the claim test and the walk through the app."""
+    import torch
+
+    lesson = CURRICULUM.find(lesson_id)
+    step = next(step for step in lesson.steps if step.id == step_id)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the trainer process trains
+    try:
+        return verify(lesson, step, keep_events=True)
+    finally:
+        torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("lesson_id, step_id", CASES)
+def test_every_checked_step_holds_on_its_own_settings(lesson_id, step_id):
+    result = claim(lesson_id, step_id)
     assert result.held, (
-        f"{lesson.id}: step {step.id!r}: check {step.check.source!r} never held in {result.steps_run} steps "
+        f"{lesson_id}: step {step_id!r}: check {result.check.source!r} never held in {result.steps_run} steps "
         f"({result.state}); failing: {'; '.join(result.failing())}"
     )
+
+
+@pytest.mark.parametrize("lesson_id", [lesson.id for lesson in LESSONS])
+async def test_following_every_page_earns_the_lessons_tick(lesson_id):
+    """Open each page in turn as a learner does; on a checked page, the trainer reports what its
+    own settings really produce (the run above). At the end the browser shows ✓."""
+    lesson = CURRICULUM.find(lesson_id)
+    trainer = FakeTrainer()
+    app = NntuiApp(trainer, lesson=lesson_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        for step in lesson.steps:
+            await pilot.press("n")
+            assert app.screen.current_step.id == step.id
+            if step.check is not None:
+                trainer.push(*claim(lesson_id, step.id).events)
+                while trainer.pending:  # the app takes them at its own pace (20 times a second)
+                    await pilot.pause(0.05)
+                await pilot.pause()
+            assert step.id in app.progress.steps_done(lesson_id), f"{lesson_id}: {step.id} not ticked"
+        assert app.progress.lesson_done(lesson_id, lesson.step_ids)
+        await pilot.press("escape")
+        assert isinstance(app.screen, BrowserScreen)
+        tree = app.screen.query_one("#lessons")
+        labels = [str(leaf.label) for branch in tree.root.children for leaf in branch.children]
+        assert f"✓ {lesson.title.en}" in labels
 
 
 def test_every_shipped_lesson_has_steps_and_no_broken_file():

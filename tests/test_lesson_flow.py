@@ -178,3 +178,31 @@ async def test_notices_go_in_the_header_not_over_the_charts(walk):
         header = str(app.screen.query_one("#lesson-header").render())
         assert "screenshot saved" in header and "Step 2/2" in header and "·✓" in header
         assert not app.query("Toast")
+
+
+async def test_tab_moves_the_arrow_keys_and_a_bar_shows_where_they_go():
+    from nntui.widgets.controls import ControlsPanel
+    from nntui.widgets.heatmap import Heatmap
+    from screen_text import screen_lines
+
+    trainer = FakeTrainer()
+    app = NntuiApp(trainer, lesson="attention-live")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        controls = app.screen.query_one(ControlsPanel)
+        heatmap = app.screen.query_one(Heatmap)
+
+        def bar_at(widget) -> str:
+            x, y = widget.region.x, widget.region.y
+            return screen_lines(app)[y][x]
+
+        assert controls.has_focus and bar_at(controls) != " " and bar_at(heatmap) == " "
+        for _ in range(4):
+            if heatmap.has_focus:
+                break
+            await pilot.press("tab")
+        assert heatmap.has_focus and bar_at(heatmap) != " " and bar_at(controls) == " "
+        values = dict(controls.values)
+        sent = len(trainer.sent)
+        await pilot.press("right", "down")  # the heatmap's cursor, not a control
+        assert controls.values == values and len(trainer.sent) == sent

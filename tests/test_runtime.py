@@ -221,3 +221,46 @@ def test_a_blown_up_gradient_gets_gradient_advice_not_learning_rate_advice():
     name, _ = _first_non_finite(events)
     assert name == "grad_total" and "clipping" in _remedy(name)
     assert "learning rate" in _remedy("train_loss")
+
+
+class Clock:
+    """A perf_counter the test moves by hand: slow motion without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_pace_spaces_the_steps_and_says_how_long_to_wait(driver, monkeypatch):
+    from nntui.runtime import driver as driver_module
+    from nntui.runtime.commands import SetPace
+
+    clock = Clock()
+    monkeypatch.setattr(driver_module.time, "perf_counter", clock)
+    driver.handle(Start("fake", {"steps": 100}))
+    assert driver.due_in() == 0.0 and driver.tick()  # full speed: always due
+    assert driver.tick() and driver.step == 2
+    driver.handle(SetPace(10.0))
+    assert driver.tick() and driver.step == 3  # the first step at a new pace is due at once
+    assert driver.due_in() == pytest.approx(0.1)  # the worker waits on its pipe this long
+    assert not driver.tick() and driver.step == 3
+    clock.now += 0.06
+    assert not driver.tick() and driver.due_in() == pytest.approx(0.04)
+    clock.now += 0.04
+    assert driver.tick() and driver.step == 4
+    for _ in range(10):
+        clock.now += 0.1
+        driver.tick()
+    assert driver.steps_per_s() == pytest.approx(10.0)
+    driver.handle(SetPace(None))
+    assert driver.due_in() == 0.0 and driver.tick()
+    driver.handle(Pause())
+    assert driver.due_in() is None  # not running: the worker idles on its pipe
+
+
+def test_run_started_says_how_long_the_run_is(driver):
+    driver.handle(Start("fake", {"steps": 7}))
+    started = driver.take()[0]
+    assert isinstance(started, RunStarted) and started.total == 7

@@ -18,6 +18,7 @@ from nntui.lab import catalog
 from nntui.runtime.commands import Command, Pause, Resume, SetPace, SetParam, Shutdown, Start, Stop, StepOnce
 
 STATUS_EVERY_S = 0.25  # how often a running trainer reports steps/s
+ON_TIME_S = 1e-4  # a paced step this close to its time is due (the worker's wait is not exact)
 RATE_WINDOW_S = 2.0  # steps/s is counted over this much recent time, so a new pace shows soon
 # A numerically stable loss can explode without ever becoming nan; past this it has diverged.
 EXPLODED_LOSS = 1e6
@@ -30,6 +31,8 @@ class Driver:
         self.run = 0
         self.outbox: list[Event] = []
         self.pace: float | None = None  # steps a second at most; None: full speed
+        self._next_due = 0.0  # in slow motion, when the next step starts (a schedule, so a
+        # step's own compute time does not slow the pace down)
         self._step_times: deque[float] = deque()
         self._last_status = 0.0
 
@@ -61,6 +64,7 @@ class Driver:
         elif isinstance(command, SetPace):
             self.pace = command.steps_per_s if command.steps_per_s and command.steps_per_s > 0 else None
             self._step_times.clear()  # the old rate says nothing about the new pace
+            self._next_due = 0.0
             if self.state == "running":
                 self._emit_status()
         elif isinstance(command, (Stop, Shutdown)):
@@ -71,14 +75,18 @@ class Driver:
         """Seconds until the next step is due: 0 at full speed, None while not running."""
         if self.state != "running":
             return None
-        if self.pace is None or not self._step_times:
+        if self.pace is None:
             return 0.0
-        return max(0.0, self._step_times[-1] + 1.0 / self.pace - time.perf_counter())
+        return max(0.0, self._next_due - time.perf_counter())
 
     def tick(self) -> bool:
         """Run one step if running and, in slow motion, if it is due; return whether a step ran."""
-        if self.state != "running" or self.due_in():
+        due = self.due_in()
+        if due is None or due > ON_TIME_S:
             return False
+        if self.pace is not None:  # on schedule, or (a step or more behind) from now: no rush
+            period, now = 1.0 / self.pace, time.perf_counter()
+            self._next_due = (self._next_due if self._next_due >= now - period else now) + period
         self._advance()
         now = time.perf_counter()
         if self.state == "running" and now - self._last_status >= STATUS_EVERY_S:

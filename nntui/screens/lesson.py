@@ -188,16 +188,19 @@ class LessonScreen(Screen):
             where = f"{t('step', lang)} {self.page}/{len(self.lesson.steps)}"
         else:
             where = t("intro" if self.page == 0 else "summary", lang)
-        # The notice (or the title) gives way, so the page and its ticks always show.
+        # The notice (or the title) gives way, so the page, its ticks and the r hint always show.
         text, style = (self.lesson.title.get(lang), "bold") if self._notice is None else self._notice
         tail = Text.assemble(f"   {where}   ", (marks, "green"))
+        if self.query_one(ControlsPanel).pending:  # a hint that stays until r, not a toast per page
+            tail.append(f"   r: {t('press_r', lang)}", style="bold yellow")
         room = max(8, self.size.width - 2 - tail.cell_len)
         lead = Text(text, style=style, no_wrap=True, overflow="ellipsis")
         lead.truncate(room, overflow="ellipsis")
         header = Text.assemble(lead, tail, no_wrap=True, overflow="ellipsis")
-        if self.query_one(ControlsPanel).pending:  # a hint that stays until r, not a toast per page
-            header.append(f"   r: {t('press_r', lang)}", style="bold yellow")
         self.query_one("#lesson-header", Static).update(header)
+
+    def on_resize(self) -> None:
+        self._show_header()  # the title gives way to the page and its ticks at any width
 
     def update_language(self, lang: str) -> None:
         controls = self.query_one(ControlsPanel)

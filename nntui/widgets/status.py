@@ -59,7 +59,7 @@ def status_text(view: StatusView, lang: str) -> Text:
     if not worked and view.state not in ("starting", "ready"):
         total = f"/{view.total:,}" if view.total else ""
         text.append(f"  {t('step_word', lang)} {view.step:,}{total}")
-        if view.state == "running":
+        if view.state == "running" and view.steps_per_s > 0:  # no "0/s" before the first count
             text.append(f"  {view.steps_per_s:,.0f} {t('steps_per_s', lang)}", style="dim")
     if view.pace is not None and not worked:
         text.append(f"  {t('pace', lang)} {view.pace:g}/s", style="bold magenta")
