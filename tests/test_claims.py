@@ -8,6 +8,7 @@ and the numbers it quotes are the ones these runs produce (`nntui claims LESSON`
 from __future__ import annotations
 
 import functools
+import re
 
 import pytest
 
@@ -15,7 +16,10 @@ from fakes import FakeTrainer
 from nntui.app import NntuiApp
 from nntui.claims import ClaimResult, checked_steps, verify
 from nntui.curriculum.loader import load_curriculum
+from nntui.i18n import WORDS
+from nntui.lab import catalog
 from nntui.screens.browser import BrowserScreen
+from screen_text import screen_lines
 
 CURRICULUM = load_curriculum()
 LESSONS = [lesson for lesson in CURRICULUM.lessons if not lesson.broken]
@@ -47,13 +51,37 @@ def test_every_checked_step_holds_on_its_own_settings(lesson_id, step_id):
     )
 
 
+def english_ui_words(lines: list[str], identifiers: set[str]) -> set[str]:
+    """English words of the app's own UI (nntui.i18n) on a screen. Identifiers (metric and
+    parameter names, a choice's value such as `step` for a step function) are the lesson's
+    vocabulary, not the UI's, and may stay."""
+    found = set()
+    for line in lines:
+        words = re.findall(r"(?<![\w.-])[A-Za-z]{3,}(?![\w-])", line)
+        found |= {word for word in words if word.lower() in UI_WORDS and word not in identifiers}
+    return found
+
+
+def identifiers_of(lesson) -> set[str]:
+    spec = catalog.get(lesson.experiment)
+    values = {str(choice) for param in spec.params.values() for choice in param.choices if param.type == "choice"}
+    return values | set(spec.params) | set(spec.metrics)
+
+
+UI_WORDS = {word.lower() for en, zh in WORDS.values() if en.lower() != zh.lower()
+            for word in re.findall(r"[A-Za-z]{3,}", re.sub(r"\{[^}]*\}", "", en))}
+UI_WORDS -= {"english", "softmax"}  # the switch back to English; a function's name
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("lesson_id", [lesson.id for lesson in LESSONS])
-async def test_following_every_page_earns_the_lessons_tick(lesson_id):
+async def test_following_every_page_at_80x24_earns_the_lessons_tick(lesson_id, lang):
     """Open each page in turn as a learner does; on a checked page, the trainer reports what its
-    own settings really produce (the run above). At the end the browser shows ✓."""
+    own settings really produce (the run above). At the end the browser shows ✓. In Chinese,
+    no word of the app's English UI may show on any page."""
     lesson = CURRICULUM.find(lesson_id)
     trainer = FakeTrainer()
-    app = NntuiApp(trainer, lesson=lesson_id)
+    app = NntuiApp(trainer, lesson=lesson_id, lang=lang)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         for step in lesson.steps:
@@ -63,14 +91,17 @@ async def test_following_every_page_earns_the_lessons_tick(lesson_id):
                 trainer.push(*claim(lesson_id, step.id).events)
                 while trainer.pending:  # the app takes them at its own pace (20 times a second)
                     await pilot.pause(0.05)
-                await pilot.pause()
+                await pilot.pause(0.3)  # panels redraw at most 5 times a second
             assert step.id in app.progress.steps_done(lesson_id), f"{lesson_id}: {step.id} not ticked"
+            if lang == "zh":
+                english = english_ui_words(screen_lines(app), identifiers_of(lesson))
+                assert not english, f"{lesson_id}/{step.id} in Chinese shows English UI words: {sorted(english)}"
         assert app.progress.lesson_done(lesson_id, lesson.step_ids)
         await pilot.press("escape")
         assert isinstance(app.screen, BrowserScreen)
         tree = app.screen.query_one("#lessons")
         labels = [str(leaf.label) for branch in tree.root.children for leaf in branch.children]
-        assert f"✓ {lesson.title.en}" in labels
+        assert f"✓ {lesson.title.get(lang)}" in labels
 
 
 def test_every_shipped_lesson_has_steps_and_no_broken_file():

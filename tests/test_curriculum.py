@@ -285,7 +285,7 @@ MALFORMED = [
      f"{L}:39: steps[0].pause: expected true or false, got 'yes and epoch >= 1'"),
     ("aggregate of an unknown metric", "test_accuracy > 0.85", "max(test_acc) > 0.85",
      f"{L}:38: steps[0].check: unknown metric 'test_acc' for mnist-mlp (known: "
-     "step, epoch, train_loss, test_loss, test_accuracy, train_accuracy)"),
+     "step, epoch, train_loss, test_loss, test_accuracy, train_accuracy, digits_answered)"),
     ("aggregate of the step", "test_accuracy > 0.85", "max(step) > 100",
      f"{L}:38: steps[0].check: max(step): step only grows; compare it directly"),
     ("summary in one language only", "## en: Nielsen's ladder {#intro}", "## en: In short {#summary}\nDone.\n\n## en: Nielsen's ladder {#intro}",
@@ -303,7 +303,7 @@ MALFORMED = [
      f"{L}:37: steps[0].set.cost: expected one of quadratic, cross-entropy, got 'cubic'"),
     ("unknown metric in check", "test_accuracy > 0.85", "test_acc > 0.85",
      f"{L}:38: steps[0].check: unknown metric 'test_acc' for mnist-mlp (known: "
-     "step, epoch, train_loss, test_loss, test_accuracy, train_accuracy)"),
+     "step, epoch, train_loss, test_loss, test_accuracy, train_accuracy, digits_answered)"),
     ("bad check syntax", "test_accuracy > 0.85", "test_accuracy >> 0.85",
      f"{L}:38: steps[0].check: cannot read 'test_accuracy >> 0.85': expected '<metric> <op> <number>' "
      "joined by 'and', op one of < <= > >= ==, metric a name or max(name) / min(name)"),

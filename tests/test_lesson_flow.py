@@ -108,6 +108,13 @@ async def test_the_lesson_is_done_when_every_step_is_and_the_summary_does_not_co
         await pilot.pause(0.2)
         assert "slow" in app.progress.steps_done("walk")
         assert Pause() in trainer.sent  # `pause = true`: the moment stays on screen
+        # Run it again: ticked already, the page still pauses the new run at its moment.
+        trainer.sent.clear()
+        trainer.push(*losses(4, lesson.settings_for(lesson.steps[0]), [2.0] + [0.5] * 50 + [0.01] * 149))
+        await pilot.pause(0.2)
+        assert trainer.sent.count(Pause()) == 1
+        line = str(app.screen.query_one("#check-line").render())
+        assert "train_loss 0.01 < 0.05" in line and "max(train_loss) 2 > 1" in line and line.startswith("✓")
 
         await pilot.press("n")  # a page with nothing to observe ticks when opened
         assert app.progress.steps_done("walk") == {"slow", "read"}
@@ -206,3 +213,19 @@ async def test_tab_moves_the_arrow_keys_and_a_bar_shows_where_they_go():
         sent = len(trainer.sent)
         await pilot.press("right", "down")  # the heatmap's cursor, not a control
         assert controls.values == values and len(trainer.sent) == sent
+
+
+async def test_from_a_pages_own_pace_minus_is_slower_and_plus_faster(walk):
+    curriculum, _ = walk
+    trainer = FakeTrainer()
+    app = NntuiApp(trainer, curriculum=curriculum, lesson="walk")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.screen._set_pace(20.0)  # as a page with `pace = 20` does
+        await pilot.press("minus")
+        assert trainer.sent[-1] == SetPace(10.0)
+        app.screen._set_pace(20.0)
+        await pilot.press("plus")
+        assert trainer.sent[-1] == SetPace(30.0)
+        await pilot.press("minus", "minus", "minus", "minus", "minus")
+        assert trainer.sent[-1] == SetPace(1.0)  # the slowest, and no further

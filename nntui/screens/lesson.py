@@ -20,6 +20,7 @@ from nntui.lab import catalog
 from nntui.screens.panels import PANELS, available_stages
 from nntui.screens.text_prompt import TextPrompt
 from nntui.widgets.controls import ControlsPanel
+from nntui.widgets.check_line import CheckLine
 from nntui.widgets.guide import Guide
 from nntui.widgets.key_bar import KeyBar
 from nntui.widgets.status import StatusLine, StatusView
@@ -63,12 +64,15 @@ class LessonScreen(Screen):
         self._told = ""  # the last divergence message shown as a notice
         self._notice: tuple[str, str] | None = None  # (text, style) shown in the header for a while
         self._notice_timer = None
+        self._runs_before_page = 0  # runs up to this number began before the open page did
+        self._paused: set[int] = set()  # runs a page has paused at its moment (once each)
 
     # ---- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static(id="lesson-header")
         with Vertical(id="guide-column"):
             yield Guide(id="guide")
+            yield CheckLine(id="check-line")
             yield Static(id="controls-title")
             yield ControlsPanel(self.lesson.controls, self.lesson.params, self.app.lang, id="controls")
         with Vertical(id="live-column"):
@@ -116,6 +120,10 @@ class LessonScreen(Screen):
     def _show_status(self) -> None:
         status = self.history.status
         run = self.history.current
+        step = self.current_step
+        counts = run is not None and step is not None and step.matches(run.params)
+        self.query_one(CheckLine).show(step.check if step else None, run.observed() if counts else {},
+                                       step is not None and step.id in self._done, self.app.lang)
         metrics = {short: run.latest[name] for name, short in STATUS_METRICS.items() if run and name in run.latest}
         self.query_one(StatusLine).show(
             StatusView(
@@ -135,16 +143,24 @@ class LessonScreen(Screen):
     def _check_step(self, run: Run | None = None) -> None:
         """Tick the open step off once its check holds on a run it describes: one whose settings
         include the step's `set` (started with `r`, or changed live to them). The history calls
-        this after every metrics event, exactly as `nntui claims` evaluates the lesson."""
+        this after every metrics event, exactly as `nntui claims` evaluates the lesson.
+
+        A step with `pause = true` pauses each run started on its page the moment the check
+        first holds, ticked before or not: the learner who runs it again sees the moment again."""
         step = self.current_step
         run = run or self.history.current
-        if step is None or step.check is None or run is None or step.id in self._done:
+        if step is None or step.check is None or run is None:
             return
-        if step.matches(run.params) and step.check.holds(run.observed()):
+        due_tick = step.id not in self._done
+        due_pause = step.pause and run.number > self._runs_before_page and run.number not in self._paused
+        if not (due_tick or due_pause) or not step.matches(run.params) or not step.check.holds(run.observed()):
+            return
+        if due_tick:
             self._tick(step)
-            if step.pause and self.history.status.state == "running":
-                self.app.trainer.send(Pause())  # hold the moment the page describes on screen
-                self.say(t("paused_at_check", self.app.lang), "information", 6)
+        if due_pause and self.history.status.state == "running":
+            self._paused.add(run.number)
+            self.app.trainer.send(Pause())  # hold the moment the page describes on screen
+            self.say(t("paused_at_check", self.app.lang), "information", 6)
 
     def _tick(self, step: Step) -> None:
         self.app.progress.mark(self.lesson.id, step.id)
@@ -178,6 +194,7 @@ class LessonScreen(Screen):
         lang = self.app.lang
         self.query_one(Guide).show(f"## {page.title.get(lang)}\n\n{page.body.get(lang)}")
         self.query_one("#controls-title", Static).update(Text(t("controls", lang), style="bold"))
+        self._show_status()
         self._show_header()
 
     def _show_header(self) -> None:
@@ -216,6 +233,7 @@ class LessonScreen(Screen):
         if page == self.page:
             return
         self.page = page
+        self._runs_before_page = self.history.current.number if self.history.current else 0
         step = self.current_step
         if page == 0:
             self._use_settings(self.lesson.params, pace=None)
@@ -251,9 +269,15 @@ class LessonScreen(Screen):
 
     # ---- pace -----------------------------------------------------------------------------------
     def action_pace(self, slower: int) -> None:
-        """- slows training down (100, 30, 10, 3, 1 steps/s), + speeds it back up to full speed."""
-        index = PACES.index(self.pace) if self.pace in PACES else 0
-        self._set_pace(PACES[max(0, min(len(PACES) - 1, index + slower))])
+        """- slows training down (100, 30, 10, 3, 1 steps/s), + speeds it back up to full speed;
+        from a page's own pace (say 20) to the next one on that scale."""
+        rates = [float("inf") if pace is None else pace for pace in PACES]
+        now = float("inf") if self.pace is None else self.pace
+        if slower > 0:
+            choice = next((p for p, r in zip(PACES, rates) if r < now), PACES[-1])
+        else:
+            choice = next((p for p, r in zip(reversed(PACES), reversed(rates)) if r > now), None)
+        self._set_pace(choice)
 
     def _set_pace(self, pace: float | None) -> None:
         if pace != self.pace:

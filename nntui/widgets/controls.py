@@ -11,6 +11,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from nntui.curriculum.model import Control
+from nntui.i18n import t
 
 
 class ControlsPanel(Widget, can_focus=True):
@@ -103,7 +104,7 @@ class ControlsPanel(Widget, can_focus=True):
         for index, control in self._visible():
             chosen = index == self.selected and self.has_focus
             pending = self.values[control.param] != self.applied[control.param]
-            value = _show(self.values[control.param])
+            value = _show(self.values[control.param], self.lang)
             room = width - 9  # the marker, a one-cell label, a space, the arrows and the pending mark
             if _cells(value) > room:  # a long text value gives way rather than wrap the line
                 value = _cut(value, max(1, room - 1)) + "…"
@@ -148,11 +149,11 @@ def _cut(text: str, cells: int) -> str:
     return out
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, lang: str = "en") -> str:
     if value == "":
         return '""'
     if isinstance(value, bool):
-        return "on" if value else "off"
+        return t("on" if value else "off", lang)
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
