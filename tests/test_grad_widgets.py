@@ -114,17 +114,46 @@ def test_bars_mark_flagged_values_and_keep_first_and_last_rows():
     for no_color in (False, True):
         lines = [s.text for s in bars.render_bars(40, 8, no_color=no_color)]
         assert len(lines) == 8 and {len(t) for t in lines} == {40}
-        assert bars.shown[0] == 0 and bars.shown[-1] == 15 and len(bars.shown) == 6
-        assert "(6 of 16)" in lines[0]
+        # 7 rows for 16 layers: the first 3 and the last 3, the 10 between named on one row
+        assert bars.shown == [0, 1, 2, 13, 14, 15]
+        assert lines[4].strip() == "⋮ +10 L4–L13"
         assert lines[1].lstrip().startswith("layer 1") and lines[1].rstrip().endswith("↓")
-        assert lines[6].lstrip().startswith("output") and lines[6].rstrip().endswith("↑")
-        assert "1e-5" in lines[-1] or "1e-8" in lines[-1]  # the log axis
+        assert lines[7].lstrip().startswith("output") and lines[7].rstrip().endswith("↑")
+    # with room for every layer, the log axis comes back under the bars
+    lines = [s.text for s in bars.render_bars(40, 18)]
+    assert bars.shown == list(range(16)) and ("1e-5" in lines[-1] or "1e-8" in lines[-1])
     # with NO_COLOR the zones are filled (bars and marks stay readable without colour)
     text = "\n".join(s.text for s in bars.render_bars(40, 8, no_color=True))
     assert "·" in text
     assert pick_rows(3, 5) == [0, 1, 2]
-    assert pick_rows(16, 5) == [0, 4, 8, 11, 15]
-    assert pick_rows(16, 1) == [15]
+    assert pick_rows(16, 5) == [0, 1, 14, 15]
+    assert pick_rows(16, 1) == []
+
+
+@pytest.mark.parametrize("n_layers", [8, 9, 16])
+def test_bars_never_drop_a_layer_silently(n_layers):
+    """vanishing-gradients at 80x24 once showed L4 then L6: every layer has a row of its own
+    or is counted and named on the one row that stands for the hidden ones."""
+    bars = GradBars("norm at step 1,000")
+    names = [f"layer {i + 1}" for i in range(n_layers - 1)] + ["output"]
+    values = [10.0 ** (-6 + 0.5 * i) for i in range(n_layers)]
+    bars._layers, bars._values = names, values
+    for no_color in (False, True):
+        for height in range(1, n_layers + 4):
+            lines = [s.text for s in bars.render_bars(30, height, no_color=no_color)]
+            assert len(lines) <= height
+            markers = [line.strip() for line in lines if line.strip().startswith("⋮ +")]
+            hidden = [i for i in range(n_layers) if i not in bars.shown]
+            for i in bars.shown:  # a row with the layer's own value
+                assert any(fmt_norm(values[i]) in line for line in lines), (height, i, lines)
+            if not hidden:
+                assert not markers
+                continue
+            # one run of middle layers, named by its first and last
+            assert hidden == list(range(hidden[0], hidden[-1] + 1)) and len(markers) == 1, (height, lines)
+            last = "output" if hidden[-1] == n_layers - 1 else f"L{hidden[-1] + 1}"
+            which = f"L{hidden[0] + 1}" if len(hidden) == 1 else f"L{hidden[0] + 1}–{last}"
+            assert markers[0] == f"⋮ +{len(hidden)} {which}", (height, lines)
 
 
 def test_band_placement_rows():
@@ -221,8 +250,11 @@ def test_traces_legend_bands_and_no_color_patterns():
     lines = [s.text for s in traces.render_traces(80, 20, no_color=True)]
     assert "── layer 1" in lines[1] and "╌╌ output" in lines[1] and "·· +7" in lines[1]
     # small: one legend line, compacted, still first and last
-    lines = [s.text for s in traces.render_traces(50, 10)]
+    lines = [s.text for s in traces.render_traces(50, 9)]
     assert "layer 1" in lines[0] and "output" in lines[0]
+    # from 10 rows the title gets a line of its own
+    lines = [s.text for s in traces.render_traces(50, 10)]
+    assert lines[0].startswith("gradient norm per layer") and "layer 1" in lines[1] and "output" in lines[1]
     # few layers: every one in the legend; custom thresholds
     traces = GradTraces("g", vanishing=1e-3, exploding=10)
     steps, norms, _ = layer_traces(3)

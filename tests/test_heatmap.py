@@ -97,6 +97,22 @@ def test_cursor_text_shows_the_value():
     assert hm.cursor == (7, 7)
 
 
+def test_a_long_title_is_cut_by_cells_to_leave_the_cursors_value():
+    """In Chinese the compact title once vanished beside "Thinking→Thinking 0.62"."""
+    p, mask = attention(8, causal=True)
+    hm = Heatmap("L1/1 H1/1 softmax 权重 @1")
+    hm.show(p, row_labels=["Thinking"] * 8, col_labels=["Thinking"] * 8, masked=mask)
+    hm.lang = "zh"
+    for width in range(36, 60):
+        head = hm.render_map(width, 12)[0].text
+        value = f"Thinking→Thinking {p[0, 0]:.2f}"
+        assert head.rstrip().endswith(value) and head.startswith("L1/1 H1/1"), (width, head)
+        title = head.split("  ")[0]
+        assert "L1/1 H1/1 softmax 权重 @1".startswith(title.rstrip("…")), title  # never half a wide character
+    hm.move_cursor(0, 5)  # masked
+    assert hm.cursor_text().endswith("已掩码") and "已掩码" in hm.render_map(80, 20)[-1].text
+
+
 def test_every_size_gives_exact_widths_and_never_crashes():
     maps = []
     for n, causal in ((8, True), (32, True), (32, False), (3, False)):

@@ -116,14 +116,66 @@ def test_masked_cells_show_the_mask_glyph_in_no_color():
 # ---------------------------------------------------------------------------
 # Elision
 # ---------------------------------------------------------------------------
-def test_rows_of_tiles_that_do_not_fit_are_counted():
+def test_rows_of_tiles_that_do_not_fit_are_counted_and_named():
     grid = HeatmapGrid()
     grid.show(all_heads(), columns=4, selected=13)
     lines = [s.text for s in grid.render_grid(80, 12)]
-    # 12 lines: title, legend, blank or not; one row of tiles (label + 4 lines) and the message
-    assert grid.grid_layout.grid_rows == 1 and grid.hidden_tiles == 12
-    assert any(t.startswith("… 12 more (press g for one map)") for t in lines)
-    assert "L3 H1" in lines[1]  # the selected tile's row stays in view
+    # 12 lines: the title; 4 rows of tiles need 20 lines even at 3 lines a map (16): two rows
+    # of whole maps (label + 4 lines each), the legend dropped, and a line naming the rest
+    assert grid.grid_layout.grid_rows == 2 and grid.hidden_tiles == 8 and not grid.grid_layout.legend
+    assert lines[11].startswith("+8 hidden: L0 H0–L1 H3 (g: one map)")
+    assert "L3 H1" in lines[6]  # the selected tile's row stays in view
+
+
+def layer_table(grid: HeatmapGrid, layers: int = 2, heads: int = 4, selected: int | None = None) -> None:
+    """The attention panel's `g` grid: a row per layer, a column per head."""
+    tiles = [Tile(f"L{lay + 1} H{h + 1}", *causal_attention(8, lay * heads + h))
+             for lay in range(layers) for h in range(heads)]
+    grid.show(tiles, columns=heads, selected=selected, row_names=[f"L{lay + 1}" for lay in range(layers)],
+              col_names=[f"H{h + 1}" for h in range(heads)])
+
+
+@pytest.mark.parametrize("no_color", [False, True], ids=["color", "nocolor"])
+def test_the_panel_grid_at_80x24_shows_every_layer(no_color):
+    """At 80x24 the attention panel is about 48 x 10 cells: the guide's "layer 1 on the top row"
+    must be there (it once showed only layer 2): a table of whole or shortened maps, no tile left out."""
+    grid = HeatmapGrid("softmax · every head · step 500")
+    layer_table(grid, selected=4)  # the last layer selected, as the panel does by default
+    lines = [s.text for s in grid.render_grid(48, 10, no_color=no_color)]
+    assert grid.hidden_tiles == 0 and grid.grid_layout.grid_rows == 2
+    assert lines[1].split() == ["H1", "H2", "H3", "H4"]
+    assert lines[2].startswith("L1 ") and any(line.startswith("L2 ") for line in lines[3:])
+    if no_color:  # 8 lines a map do not fit twice: each map shortened, the gap marked inside it
+        assert grid.grid_layout.map_lines < 8 and any("⋮" in line for line in lines)
+
+
+def test_table_keeps_every_layer_or_names_the_hidden_ones():
+    grid = HeatmapGrid("t")
+    layer_table(grid, layers=4, heads=4, selected=15)
+    for no_color in (False, True):
+        for height in range(3, 30):
+            lines = [s.text for s in grid.render_grid(60, height, no_color=no_color)]
+            named = {line.split()[0] for line in lines[2:] if line[:1] == "L" and line.split()[0][1:].isdigit()}
+            hidden = [line for line in lines if line.startswith("+")]
+            if grid.hidden_tiles:
+                assert len(hidden) == 1 and hidden[0].startswith(f"+{grid.hidden_tiles} hidden: L"), (height, lines)
+                # the selected layer stays in view, or nothing fits and the line names every layer
+                assert "L4" in named or hidden[0].startswith("+16 hidden: L1–L4"), (height, lines)
+            else:
+                assert named == {"L1", "L2", "L3", "L4"} and not hidden, (height, lines)
+
+
+def test_table_rows_are_parted_and_the_selection_marks_row_and_column():
+    grid = HeatmapGrid("t")
+    layer_table(grid, selected=6)  # layer 2, head 3
+    strips = grid.render_grid(80, 30)
+    lines = [s.text for s in strips]
+    assert grid.grid_layout.separated and grid.grid_layout.cell_width == 2
+    assert lines[6].strip() == "" and lines[7].startswith("L2")  # a blank line between layers
+    header = {seg.text.strip(): seg.style for seg in strips[1] if seg.text.strip()}
+    assert header["H3"].reverse and not header["H1"].reverse
+    names = {seg.text.strip(): seg.style for s in (strips[2], strips[7]) for seg in s if seg.text.strip() in ("L1", "L2")}
+    assert names["L2"].reverse and not names["L1"].reverse
 
 
 def test_large_maps_are_elided_inside_their_tile():

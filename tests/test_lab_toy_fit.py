@@ -67,6 +67,30 @@ def test_curves_at_step_zero_every_ten_steps_and_the_last():
     assert not np.allclose(curves[0].series["model"], c.series["model"])  # it learnt something
 
 
+def test_steepness_comes_with_every_curve_and_is_its_largest_slope():
+    exp = ToyFit({"steps": 25, "hidden": 3}, seed=0)
+    events = run(exp)
+    metrics = {e.step: e.values for e in events if isinstance(e, Metrics)}
+    curves = {e.step: e for e in events if isinstance(e, Curve) and e.step > 0}
+    assert [step for step, values in metrics.items() if "steepness" in values] == list(curves) == [10, 20, 25]
+    for step, curve in curves.items():
+        slopes = np.diff(curve.series["model"]) / np.diff(curve.x)
+        assert metrics[step]["steepness"] == pytest.approx(np.abs(slopes).max(), rel=1e-4)
+
+
+def test_one_sigmoid_unit_is_a_soft_step_of_slope_v_w_over_4():
+    """y = v*sigmoid(w x + b) + c is steepest at x = -b/w, with slope v*w/4 (sigmoid'(0) = 1/4)."""
+    exp = ToyFit({"target": "step", "hidden": 1, "activation": "sigmoid", "steps": 2000}, seed=0)
+    events = run(exp)
+    w, b = exp.model[0].weight.item(), exp.model[0].bias.item()
+    v = exp.model[2].weight.item()
+    assert -3 < -b / w < 3  # the step sits inside the drawn range
+    steepness = [e.values["steepness"] for e in events if isinstance(e, Metrics) and "steepness" in e.values]
+    assert steepness[-1] == pytest.approx(abs(v * w) / 4, rel=0.02)
+    # Measured (the neuron lesson's one-unit page): under 0.1 early, 0.33 at step 500, 1.13 at 2000.
+    assert min(steepness) < 0.1 and steepness[49] < 0.5 and steepness[-1] > 1.0
+
+
 @pytest.mark.parametrize("target,expected", [
     ("step", lambda x: (x > 0).astype(np.float32)),
     ("abs", np.abs),

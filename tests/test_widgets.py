@@ -7,8 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import re
+
 import numpy as np
 import pytest
+from rich.cells import cell_len
 from rich.color import ColorSystem
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
@@ -229,6 +232,79 @@ def test_every_size_and_wide_characters_give_exact_widths():
                     assert len(lines) == h and {line.cell_length for line in lines} == {w}
                 lines = grid.render_grid(w, h, Style(), Color(200, 200, 200), Color(0, 0, 0), no_color)
                 assert 1 <= len(lines) <= h and {line.cell_length for line in lines} == {w}
+
+
+def header_lines(renderer: ChartRenderer, series: list[Series], width: int, height: int, no_color: bool = False) -> list[str]:
+    """The chart's title/legend line(s): those above the first plot row (whose gutter has "┤" or "│")."""
+    lines = [s.text for s in renderer.render(series, width, height, no_color=no_color)]
+    return [line for line in lines[:2] if "┤" not in line and "│" not in line]
+
+
+@pytest.mark.parametrize("title", ["loss", "test accuracy", "token accuracy", "词元准确率", "拟合 · 均方误差 0.000566"])
+def test_titles_never_collide_with_legends(title):
+    """At 80x24 a title once ran into the legend and both into the chart beside it: the title
+    is whole (or cut with "…" by cells), every main series is named or counted "+k", and the
+    last cell of a header line stays blank, a gap to the panel beside it."""
+    series = [s for s in loss_series()]
+    for no_color in (False, True):
+        for width in range(12, 90):
+            for height in (6, 12):
+                renderer = ChartRenderer(title)
+                head = header_lines(renderer, series, width, height, no_color)
+                assert head and all(cell_len(line) == width for line in head)
+                if width >= 16:
+                    assert all(line[-1] == " " for line in head), (width, head)
+                first = head[0].rstrip()
+                if cell_len(title) <= (width - 1 if width >= 16 else width):
+                    assert first.startswith(title), (width, height, head)
+                else:  # cut by cells, never inside a wide character
+                    assert first.endswith("…") and title.startswith(first[:-1]), (width, first)
+                legend = " ".join(head)[len(title):] if first.startswith(title) else ""
+                named = sum(f" {name}" in legend for name in ("train", "test"))
+                counted = int(legend.rsplit("+", 1)[1]) if re.search(r"\+\d+\s*$", legend) else 0
+                if cell_len(title) + 12 <= width:  # room for anything at all beside the title
+                    assert named + counted >= 2, (width, height, head)
+
+
+def test_legend_takes_a_line_of_its_own_when_it_does_not_fit_beside_the_title():
+    series = loss_series()[2:]
+    renderer = ChartRenderer("token accuracy")
+    assert len(header_lines(renderer, series, 60, 12)) == 1  # wide: beside the title
+    two = header_lines(renderer, series, 24, 12)
+    assert two[0].rstrip() == "token accuracy" and "train" in two[1] and "test" in two[1]
+    one = header_lines(renderer, series, 24, 7)  # short: one line, the series counted
+    assert len(one) == 1 and one[0].startswith("token accuracy") and "+2" in one[0]
+
+
+def test_chart_words_follow_the_language():
+    renderer = ChartRenderer("损失", log_y=True)
+    lines = [s.text for s in renderer.render(grad_series(), 40, 8)]
+    assert lines[-1].startswith("step")
+    renderer.lang = "zh"
+    lines = [s.text for s in renderer.render(grad_series(), 40, 8)]
+    assert lines[-1].startswith("步")
+
+
+def test_digits_count_what_does_not_fit_and_say_what_a_caption_means():
+    """mnist-ladder at 80x24 showed 6 of 24 digits with no sign of the rest."""
+    from rich.style import Style
+    from textual.color import Color
+
+    grid = DigitGrid()
+    images, _, flagged = digit_data()
+    grid.show(images, ["7→1"] * 24, flagged, note="true→predicted, ✗ wrong")
+    for lang, title, right in (("en", "test digits", "21/24 right"), ("zh", "测试数字", "对 21/24")):
+        grid.lang = lang
+        lines = [s.text for s in grid.render_grid(48, 18, Style(), Color(200, 200, 200), Color(0, 0, 0), False)]
+        assert grid.shown == 6 and f"{right} +18" in lines[0], lines[0]
+        assert "true→predicted, ✗ wrong" in lines[0]
+        lines = [s.text for s in grid.render_grid(100, 10, Style(), Color(200, 200, 200), Color(0, 0, 0), True)]
+        assert lines[0].startswith(f"{title}: {right} +") and "true→predicted" in lines[0]
+        lines = [s.text for s in grid.render_grid(15, 10, Style(), Color(200, 200, 200), Color(0, 0, 0), False)]
+        assert f"+{24 - grid.shown}" in lines[0]  # narrow: the count survives, the words go
+    grid.lang = "en"
+    lines = [s.text for s in grid.render_grid(200, 60, Style(), Color(200, 200, 200), Color(0, 0, 0), False)]
+    assert grid.shown == 24 and "+" not in lines[0]
 
 
 def test_widgets_do_not_import_torch():

@@ -33,6 +33,9 @@ from nntui.lab.data import ShuffledEpochs, load_mnist
 N_TRAIN = 4000  # the n in Nielsen's L2 term
 N_DIGITS = 24  # test digits shown with their predictions
 N_TRAIN_ACCURACY = 1000  # a fixed subset of the training images for train_accuracy
+# Reported at every evaluation; digits_answered: how many different digits the net's answers
+# on the 1,000 test images cover (below 10 when an output unit never wins)
+EVAL_METRICS = ("test_loss", "test_accuracy", "train_accuracy", "digits_answered")
 
 ACTIVATIONS = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
 
@@ -151,16 +154,21 @@ class MnistMLP(ShuffledEpochs, Experiment):
         self.step_count += 1
 
         self.last_train_loss = loss.item()  # nan or inf is reported, never raised
-        events.append(Metrics(self.step_count, {"train_loss": self.last_train_loss}, self._epoch()))
+        values = {"train_loss": self.last_train_loss}
         if self.step_count % self.params["eval_every"] == 0 or self.step_count == self.total_steps:
-            events += self._evaluate()
+            # One event for the step, so that a lesson's check never sees this step's epoch
+            # beside the previous evaluation's accuracy.
+            events += self._evaluate(also=values)
+        else:
+            events.append(Metrics(self.step_count, values, self._epoch()))
         return events
 
     # -- measuring -----------------------------------------------------------------------
 
     @torch.no_grad()
-    def _evaluate(self) -> list[Event]:
-        """Test loss and accuracy, train accuracy on a fixed subset, and the digit grid."""
+    def _evaluate(self, also: dict[str, float] | None = None) -> list[Event]:
+        """Test loss and accuracy, train accuracy on a fixed subset, the digits answered (with the
+        metrics in `also`), and the digit grid captioned true→predicted."""
         self.model.eval()
         z = self.model(self.test_x)
         predicted = z.argmax(dim=1)
@@ -171,17 +179,19 @@ class MnistMLP(ShuffledEpochs, Experiment):
         train_accuracy = (train_predicted == self.train_y[sub]).double().mean()
         self.model.train()
 
-        values = torch.stack([test_loss.double(), test_accuracy, train_accuracy]).tolist()
+        # A saturated output unit never wins: how many of the ten digits the net answers at all.
+        digits_answered = predicted.bincount(minlength=10).count_nonzero().double()
+        values = torch.stack([test_loss.double(), test_accuracy, train_accuracy, digits_answered]).tolist()
         digits = predicted[self.digit_index].cpu().numpy()
-        self.last_eval = dict(zip(("test_loss", "test_accuracy", "train_accuracy"), values))
+        self.last_eval = dict(zip(EVAL_METRICS, values))
         self.last_eval_step = self.step_count
         return [
-            Metrics(self.step_count, dict(self.last_eval), self._epoch()),
+            Metrics(self.step_count, {**(also or {}), **self.last_eval}, self._epoch()),
             ImageGrid(
                 self.step_count,
                 "digits",
                 images=self.digit_images,
-                captions=[str(d) for d in digits],
+                captions=[f"{t}→{d}" for t, d in zip(self.digit_labels, digits)],  # true→predicted
                 flagged=[bool(d != t) for d, t in zip(digits, self.digit_labels)],
             ),
         ]

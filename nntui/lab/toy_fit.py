@@ -5,6 +5,10 @@
 Trained with Adam on `points` evenly spaced x in [-3, 3], full batch, mean squared error.
 With activation "linear" there is nothing between the Linear layers, so however deep the
 net is, it computes one affine map a*x + b: the best it can do is the least-squares line.
+
+Metrics: train_loss every step; with every drawn curve also `steepness`, the largest slope
+|dy/dx| of the model's curve between neighbouring grid points, so a lesson can check what the
+fit panel shows (a sigmoid unit fitting a step gets steeper the longer it trains).
 """
 
 from __future__ import annotations
@@ -47,6 +51,12 @@ def make_net(layers: int, hidden: int, activation: str) -> nn.Sequential:
     return nn.Sequential(*modules)
 
 
+def steepness(curve: Curve) -> float:
+    """The largest |dy/dx| of the model's curve between neighbouring points of its grid."""
+    slopes = np.diff(curve.series["model"].astype(np.float64)) / np.diff(curve.x.astype(np.float64))
+    return float(np.abs(slopes).max())
+
+
 class ToyFit(Experiment):
     spec = catalog.TOY_FIT
 
@@ -76,9 +86,14 @@ class ToyFit(Experiment):
         self.step_count += 1
 
         self.last_loss = loss.item()
-        events.append(Metrics(self.step_count, {"train_loss": self.last_loss}))
+        values = {"train_loss": self.last_loss}
+        curve = None
         if self.step_count % CURVE_EVERY == 0 or self.step_count == self.total_steps:
-            events.append(self._curve())
+            curve = self._curve()
+            values["steepness"] = steepness(curve)  # measured on the curve the panel draws
+        events.append(Metrics(self.step_count, values))
+        if curve is not None:
+            events.append(curve)
         return events
 
     @torch.no_grad()

@@ -194,9 +194,22 @@ class AttentionLive(Experiment):
         )
         keys = right_keys(p["task"], p["length"])
         self.right_keys = None if keys is None else keys.to(self.device)
+        self.probe_targets = make_targets(p["task"], self.probe_tokens)
+        # (batch, query, key): the key holds the token the query must write (sort has no single
+        # right key, but it has right tokens; repeated tokens make several keys right).
+        self.answer_keys = self.probe_tokens.unsqueeze(1) == self.probe_targets.unsqueeze(2)
+        self.hidden = self.hidden_queries()
         self.last_loss = math.nan
         self.last_accuracy = math.nan
         self.last_target: list[float] = []  # per layer, at the last probe
+        self.last_probe: dict[str, float] = {}
+
+    def hidden_queries(self) -> torch.Tensor | None:
+        """Under the causal mask, the queries whose right key lies in the future (None: no mask
+        or no single right key). Their answers can only be guessed."""
+        if not self.params["causal"] or self.right_keys is None:
+            return None
+        return self.right_keys > torch.arange(self.params["length"], device=self.device)
 
     def batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         p = self.params
@@ -226,8 +239,8 @@ class AttentionLive(Experiment):
 
     @torch.no_grad()
     def probe(self, step: int) -> list[Event]:
-        """The attention maps of the example (probe row 0), and the right-key mass over the probe set."""
-        _, weights, stages = self.model(self.probe_tokens, capture=True)
+        """The attention maps of the example (probe row 0), and where attention goes over the probe set."""
+        logits, weights, stages = self.model(self.probe_tokens, capture=True)
         example = self.probe_tokens[0].tolist()
         events: list[Event] = [
             AttentionMaps(
@@ -237,21 +250,42 @@ class AttentionLive(Experiment):
                 stages={name: s[:, 0].float().cpu().numpy() for name, s in stages.items()},
             )
         ]
-        if self.right_keys is not None:
-            per_layer = self.target_mass(weights)
-            self.last_target = per_layer
-            events.append(
-                Metrics(step, {"attn_target_last": per_layer[-1], "attn_target_best": max(per_layer)})
-            )
-        return events
+        values = self.attention_metrics(weights)
+        if self.hidden is not None:
+            values.update(self.hidden_accuracy(logits))
+        self.last_probe = values
+        return [*events, Metrics(step, dict(values))]
 
-    def target_mass(self, weights: torch.Tensor) -> list[float]:
-        """Per layer: the attention each query puts on its right key, averaged over heads,
-        positions and probe sequences. Uniform attention gives 1/T."""
+    def attention_metrics(self, weights: torch.Tensor) -> dict[str, float]:
+        """weights (layers, batch, heads, T, T) -> the probe set's attention metrics.
+
+        attn_self_first: layer 1's attention on the query's own position (uniform: 1/T).
+        attn_answer_last: the last layer's attention on keys holding the token to write.
+        With a right key (not sort): attn_target_* per layer, and the last layer's weakest head.
+        """
         T = weights.shape[-1]
         queries = torch.arange(T, device=weights.device)
-        on_key = weights[..., queries, self.right_keys]  # (layers, batch, heads, T)
-        return [float(v) for v in on_key.mean(dim=(1, 2, 3))]
+        values = {
+            "attn_self_first": float(weights[0][..., queries, queries].mean()),
+            "attn_answer_last": float((weights[-1] * self.answer_keys.unsqueeze(1)).sum(dim=-1).mean()),
+        }
+        if self.right_keys is not None:
+            on_key = weights[..., queries, self.right_keys]  # (layers, batch, heads, T)
+            per_layer = [float(v) for v in on_key.mean(dim=(1, 2, 3))]
+            self.last_target = per_layer
+            values |= {
+                "attn_target_last": per_layer[-1],
+                "attn_target_best": max(per_layer),
+                "attn_target_first": per_layer[0],
+                "attn_target_min_head": float(on_key[-1].mean(dim=(0, 2)).min()),
+            }
+        return values
+
+    def hidden_accuracy(self, logits: torch.Tensor) -> dict[str, float]:
+        """Probe-set accuracy of the queries whose answer the mask hides, and of the others."""
+        correct = (logits.argmax(dim=-1) == self.probe_targets).float()  # (batch, T)
+        return {"hidden_accuracy": float(correct[:, self.hidden].mean()),
+                "visible_accuracy": float(correct[:, ~self.hidden].mean())}
 
     def apply_live(self, name: str) -> None:
         if name == "lr":
@@ -259,10 +293,8 @@ class AttentionLive(Experiment):
                 group["lr"] = self.params["lr"]
 
     def summary(self) -> dict[str, float]:
-        """Loss and accuracy of the last step; the right-key attention of the last probe."""
-        out = {"train_loss": self.last_loss, "token_accuracy": self.last_accuracy}
-        if self.last_target:
-            out["attn_target_last"] = self.last_target[-1]
-            out["attn_target_best"] = max(self.last_target)
-            out.update({f"attn_target_l{n}": v for n, v in enumerate(self.last_target, start=1)})
+        """Loss and accuracy of the last step; the attention metrics of the last probe, with the
+        right-key mass of every layer (attn_target_l1, l2, ...)."""
+        out = {"train_loss": self.last_loss, "token_accuracy": self.last_accuracy, **self.last_probe}
+        out.update({f"attn_target_l{n}": v for n, v in enumerate(self.last_target, start=1)})
         return out

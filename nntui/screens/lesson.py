@@ -113,7 +113,7 @@ class LessonScreen(Screen):
             panel = PANELS[name]
             stale = self._dirty.get(name, set()) & panel.feeds_on
             if stale and (force or now - self._last_draw.get(name, 0.0) >= panel.interval_s):
-                panel.update(widget, self.history)
+                panel.update(widget, self.history, self.app.lang)
                 self._dirty[name] = set()
                 self._last_draw[name] = now
 
@@ -223,6 +223,8 @@ class LessonScreen(Screen):
         controls = self.query_one(ControlsPanel)
         controls.lang = lang
         controls.refresh()
+        for name, widget in self.widgets.items():  # every word on every panel, data or not
+            PANELS[name].update(widget, self.history, lang)
         self._show_header()
         self._show_status()
         # Re-mounting the guide's Markdown costs a full layout: let the cheap lines show first.
@@ -327,7 +329,7 @@ class LessonScreen(Screen):
             return
         layers, heads = run.attention.weights.shape[:2]
         panel.choose(layers, heads, d_layer, d_head)
-        PANELS["attention"].update(panel, self.history)
+        PANELS["attention"].update(panel, self.history, self.app.lang)
 
     def on_controls_panel_edit_text(self, message: ControlsPanel.EditText) -> None:
         control = message.knob
@@ -358,7 +360,7 @@ class LessonScreen(Screen):
         panel = self.widgets.get("attention")
         if panel is not None:
             panel.toggle_grid()
-            PANELS["attention"].update(panel, self.history)
+            PANELS["attention"].update(panel, self.history, self.app.lang)
 
     def action_attention_stage(self) -> None:
         """v: the softmax weights, or the raw, scaled or masked scores they came from."""
@@ -367,7 +369,7 @@ class LessonScreen(Screen):
         if panel is None or run is None or run.attention is None:
             return
         panel.next_stage(available_stages(run.attention))
-        PANELS["attention"].update(panel, self.history)
+        PANELS["attention"].update(panel, self.history, self.app.lang)
 
     def action_leave(self) -> None:
         self.app.trainer.send(Stop())

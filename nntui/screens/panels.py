@@ -1,4 +1,10 @@
-"""The live widgets a lesson's `layout` names, and how each is fed from the run history."""
+"""The live widgets a lesson's `layout` names, and how each is fed from the run history.
+
+Each panel's `update(widget, history, lang)` draws the history in the lesson's language:
+it sets the widget's `lang` (the words the widget draws itself) and passes titles and
+series names from nntui.i18n. Identifiers (metric names, tokens, layer names) stay as
+they are; numbers look the same in both languages.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 from typing import Callable
 
+from rich.cells import cell_len
 from textual.containers import Vertical
 from textual.widget import Widget
 
 from nntui.events import AttentionMaps
+from nntui.i18n import t
 from nntui.runtime.history import History, Run
 from nntui.widgets.chart import LineChart, Series, bucket_means
 from nntui.widgets.digits import DigitGrid
@@ -21,6 +29,7 @@ from nntui.widgets.heatmap_grid import HeatmapGrid, Tile
 from nntui.widgets.beam_tree import BeamTree
 from nntui.widgets.number_tables import NumberTables
 from nntui.widgets.token_bars import TokenBars
+from nntui.widgets.samples import SampleList, update_samples
 from nntui.widgets.time_strip import TimeStrip
 
 # One colour per run, so overlaid runs stay apart; the current run is drawn bright.
@@ -33,7 +42,7 @@ TARGET_COLOUR = "#9e9e9e"
 @dataclass(frozen=True)
 class Panel:
     build: Callable[[], Widget]
-    update: Callable[[Widget, History], None]
+    update: Callable[[Widget, History, str], None]  # (widget, history, lang): lang "en" or "zh"
     feeds_on: frozenset[str]  # History change kinds that call for a redraw
     interval_s: float = 0.2  # redraw at most this often: keys and SSH bandwidth come first
 
@@ -42,8 +51,8 @@ def _run_colour(run: Run) -> str:
     return RUN_COLOURS[(run.number - 1) % len(RUN_COLOURS)]
 
 
-def _label(run: Run) -> str:
-    return "defaults" if run.label in ("", "intro") else run.label
+def _label(run: Run, lang: str) -> str:
+    return t("defaults", lang) if run.label in ("", "intro") else run.label
 
 
 SMOOTH_POINTS = 300  # per-step series are averaged down to this many points before drawing
@@ -62,56 +71,78 @@ def _first_of(run: Run, *metrics: str) -> str | None:
     return next((metric for metric in metrics if metric in run.series), None)
 
 
-def update_loss(chart: LineChart, history: History) -> None:
+def update_loss(chart: LineChart, history: History, lang: str = "en") -> None:
+    chart.lang = lang
+    chart.set_title(t("loss", lang))
     current = history.current
     series = []
     for run in history.runs[:-1]:
         metric = _first_of(run, "test_loss", "train_loss")
         if metric is not None:
-            name = f"{_label(run)} {'test' if metric == 'test_loss' else 'train'}"
+            name = f"{_label(run, lang)} {t('test' if metric == 'test_loss' else 'train', lang)}"
             series.append(_series(run, metric, name, _run_colour(run), True, smooth=metric == "train_loss"))
     if current is not None:
-        series.append(_series(current, "train_loss", "train", TRAIN_COLOUR, False, smooth=True))
-        series.append(_series(current, "test_loss", "test", TEST_COLOUR, False))
+        series.append(_series(current, "train_loss", t("train", lang), TRAIN_COLOUR, False, smooth=True))
+        series.append(_series(current, "test_loss", t("test", lang), TEST_COLOUR, False))
     chart.set_series([s for s in series if s is not None])
 
 
-def update_accuracy(chart: LineChart, history: History) -> None:
-    """Held-out accuracy where the experiment has a test set, else the per-batch accuracy, smoothed."""
+# Accuracy on the training data: measured on a fixed subset, or (noisy) batch by batch.
+TRAIN_ACCURACY = ("train_accuracy", "accuracy", "token_accuracy")
+
+
+def update_accuracy(chart: LineChart, history: History, lang: str = "en") -> None:
+    """The current run's train accuracy beside its test accuracy, where it reports them (the gap
+    between the two is what overfitting looks like); earlier runs dim, one line each."""
+    chart.lang = lang
+    current = history.current
     series = []
-    for run in history.runs:
-        metric = _first_of(run, "test_accuracy", "accuracy", "token_accuracy")
-        if metric is None:
-            continue
-        dim = run is not history.current
-        per_batch = metric != "test_accuracy"  # noisy batch by batch: draw the trend
-        series.append(_series(run, metric, _label(run), _run_colour(run), dim, smooth=per_batch))
-        if not dim:
-            chart.set_title(metric.replace("_", " "))
+    for run in history.runs[:-1]:
+        metric = _first_of(run, "test_accuracy", *TRAIN_ACCURACY)
+        if metric is not None:
+            name = f"{_label(run, lang)} {t('test' if metric == 'test_accuracy' else 'train', lang)}"
+            per_batch = metric in ("accuracy", "token_accuracy")
+            series.append(_series(run, metric, name, _run_colour(run), True, smooth=per_batch))
+    if current is not None:
+        train = _first_of(current, *TRAIN_ACCURACY)
+        if train is not None:  # batch by batch it is noisy: draw the trend
+            series.append(_series(current, train, t("train", lang), TRAIN_COLOUR, False, smooth=train != "train_accuracy"))
+        series.append(_series(current, "test_accuracy", t("test", lang), TEST_COLOUR, False))
+    token_level = current is not None and "token_accuracy" in current.series
+    chart.set_title(t("token_accuracy" if token_level else "accuracy", lang))
     chart.set_series([s for s in series if s is not None])
 
 
-def update_digits(grid: DigitGrid, history: History) -> None:
+def update_digits(grid: DigitGrid, history: History, lang: str = "en") -> None:
+    grid.lang = lang
     run = history.current
     event = run.images.get("digits") if run else None
-    if event is not None:
-        grid.show(event.images, event.captions, event.flagged)
+    if event is not None:  # the lab captions each digit true→predicted
+        grid.show(event.images, event.captions, event.flagged, title=t("digits_title", lang), note=t("digits_note", lang))
 
 
-def update_fit(chart: LineChart, history: History) -> None:
+def update_fit(chart: LineChart, history: History, lang: str = "en") -> None:
+    """Target and model over x, named in the legend (their last y would mean nothing there);
+    the title gives how far apart they are: the mean squared error over the drawn curve."""
+    chart.lang = lang
     run = history.current
     curve = run.curves.get("fit") if run else None
     if curve is None:
+        chart.set_title(t("fit", lang))
         return
+    target, model = curve.series["target"], curve.series["model"]
+    error = float(np.mean((np.asarray(model, dtype=np.float64) - np.asarray(target, dtype=np.float64)) ** 2))
+    chart.set_title(f"{t('fit', lang)} · {t('fit_error', lang)} {error:.3g}")
     chart.set_series(
         [
-            Series("target", curve.x, curve.series["target"], TARGET_COLOUR, False),
-            Series("model", curve.x, curve.series["model"], _run_colour(run), False),
+            Series(t("target", lang), curve.x, target, TARGET_COLOUR, False),
+            Series(t("model", lang), curve.x, model, _run_colour(run), False),
         ]
     )
 
 
-def update_grad_traces(traces: GradTraces, history: History) -> None:
+def update_grad_traces(traces: GradTraces, history: History, lang: str = "en") -> None:
+    traces.lang = lang
     run = history.current
     if run is None or not run.grad_series:
         return
@@ -124,28 +155,33 @@ def update_grad_traces(traces: GradTraces, history: History) -> None:
     traces.set_traces(first.x, norms, clip)
 
 
-def update_grad_bars(bars: GradBars, history: History) -> None:
+def update_grad_bars(bars: GradBars, history: History, lang: str = "en") -> None:
+    bars.lang = lang
     run = history.current
     probe = run.layer_norms if run else None
     if probe is not None:
-        bars.show(probe.layers, probe.total, title=f"norm at step {probe.step:,}")
+        bars.show(probe.layers, probe.total, title=t("norm_at_step", lang).format(step=f"{probe.step:,}"))
 
 
-def update_time_norms(strip: TimeStrip, history: History) -> None:
+def update_time_norms(strip: TimeStrip, history: History, lang: str = "en") -> None:
+    strip.title = t("grad_through_time", lang)
+    strip.lang = lang
     run = history.current
     probe = run.time_norms if run else None
     if probe is not None:
         strip.show(probe.values, step=probe.step)
 
 
-def update_grad_total(chart: LineChart, history: History) -> None:
+def update_grad_total(chart: LineChart, history: History, lang: str = "en") -> None:
     """The total gradient norm over steps, and after clipping when clipping is on."""
+    chart.lang = lang
+    chart.set_title(t("grad_total", lang))
     run = history.current
     if run is None:
         return
     series = [
-        _series(run, "grad_total", "before clip", TEST_COLOUR, False),
-        _series(run, "grad_total_clipped", "after clip", TRAIN_COLOUR, False),
+        _series(run, "grad_total", t("before_clip", lang), TEST_COLOUR, False),
+        _series(run, "grad_total_clipped", t("after_clip", lang), TRAIN_COLOUR, False),
     ]
     chart.set_series([s for s in series if s is not None])
 
@@ -202,6 +238,16 @@ class AttentionPanel(Vertical):
     def toggle_grid(self) -> None:
         self.toggle_class("grid")
 
+    @property
+    def lang(self) -> str:
+        return self.heatmap.lang
+
+    @lang.setter
+    def lang(self, value: str) -> None:
+        """The maps' own words ("masked", "waiting for attention"); update_attention makes the titles."""
+        self.heatmap.lang = value
+        self.grid.lang = value
+
 
 def available_stages(maps: AttentionMaps) -> list[str]:
     """The stages worth cycling through: "masked" only where a mask was applied."""
@@ -223,8 +269,9 @@ def _stage_maps(maps: AttentionMaps, stage: str) -> tuple[np.ndarray, np.ndarray
     return values, masked
 
 
-def update_attention(panel: AttentionPanel, history: History) -> None:
+def update_attention(panel: AttentionPanel, history: History, lang: str = "en") -> None:
     """The chosen layer, head and stage (the last layer's mean weights by default)."""
+    panel.lang = lang
     run = history.current
     maps = run.attention if run else None
     if maps is None or maps.weights.size == 0:
@@ -233,6 +280,8 @@ def update_attention(panel: AttentionPanel, history: History) -> None:
     layer = panel.layer % layers
     values, masked = _stage_maps(maps, panel.stage)
     stage = panel.stage if panel.stage in maps.stages or panel.stage == "softmax" else "softmax"
+    stage_name = t(f"stage_{stage}", lang)
+    at_step = t("at_step", lang).format(step=f"{maps.step:,}")
     if panel.showing_grid:
         tiles = [
             Tile(f"L{lay + 1} H{h + 1}", values[lay, h], masked[lay, h])
@@ -241,19 +290,24 @@ def update_attention(panel: AttentionPanel, history: History) -> None:
         # The chosen layer's head (its first for the mean) is marked, and kept in view when the
         # grid is taller than the panel: by default the last layer, where the patterns form.
         selected = layer * heads + (0 if panel.head is None else min(panel.head, heads - 1))
-        panel.grid.show(tiles, title=f"{stage} · every head · step {maps.step:,}", selected=selected,
-                        columns=heads)
+        panel.grid.show(tiles, title=f"{stage_name} · {t('every_head', lang)} · {at_step}", selected=selected,
+                        columns=heads, row_names=[f"L{lay + 1}" for lay in range(layers)],
+                        col_names=[f"H{h + 1}" for h in range(heads)])
         return
     if panel.head is None:
         matrix = values[layer].mean(axis=0)
-        which, short = (f"mean of {heads} heads", "mean") if heads > 1 else ("1 head", "H1/1")
+        if heads > 1:
+            which, short = t("attn_mean_heads", lang).format(n=heads), t("attn_mean_short", lang)
+        else:
+            which, short = t("attn_one_head", lang), "H1/1"
     else:
         head = min(panel.head, heads - 1)
         matrix = values[layer, head]
-        which, short = f"head {head + 1}/{heads}", f"H{head + 1}/{heads}"
-    full = f"attention · layer {layer + 1}/{layers} · {which} · {stage} · step {maps.step:,}"
-    compact = f"L{layer + 1}/{layers} {short} {stage} @{maps.step:,}"
-    fits = panel.size.width == 0 or len(full) + 24 <= panel.size.width  # room left for the cursor's value
+        which, short = t("attn_head", lang).format(i=head + 1, n=heads), f"H{head + 1}/{heads}"
+    layer_name = t("attn_layer", lang).format(i=layer + 1, n=layers)
+    full = f"{t('attention', lang)} · {layer_name} · {which} · {stage_name} · {at_step}"
+    compact = f"L{layer + 1}/{layers} {short} {t(f'stage_{stage}_short', lang)} @{maps.step:,}"
+    fits = panel.size.width == 0 or cell_len(full) + 24 <= panel.size.width  # room left for the cursor's value
     panel.heatmap.show(
         matrix,
         row_labels=maps.tokens,
@@ -263,24 +317,29 @@ def update_attention(panel: AttentionPanel, history: History) -> None:
     )
 
 
-def update_beam_tree(tree: BeamTree, history: History) -> None:
+def update_beam_tree(tree: BeamTree, history: History, lang: str = "en") -> None:
+    tree.lang = lang
     run = history.current
     found = run.decoding if run else None
     if found is not None:
-        start = f"“{found.prompt}”" if found.prompt else "from the start"
-        tree.show(found.beam, found.vocab, greedy=found.greedy, title=f"{start} · step {found.step:,}")
+        start = f"“{found.prompt}”" if found.prompt else t("from_start", lang)
+        at_step = t("at_step", lang).format(step=f"{found.step:,}")
+        tree.show(found.beam, found.vocab, greedy=found.greedy, title=f"{start} · {at_step}")
 
 
-def update_next_token(bars: TokenBars, history: History) -> None:
+def update_next_token(bars: TokenBars, history: History, lang: str = "en") -> None:
+    bars.lang = lang
     run = history.current
     found = run.decoding if run else None
     if found is not None:
         nt = found.next_token
-        settings = f"T {nt.get('temperature', 1):g} · top-k {nt.get('top_k', 0) or 'off'} · top-p {nt.get('top_p', 1):g}"
-        bars.show(found.vocab, nt["probs"], nt.get("kept", []), title=f"next token · {settings}")
+        top_k = nt.get("top_k", 0) or t("off", lang)
+        settings = f"T {nt.get('temperature', 1):g} · top-k {top_k} · top-p {nt.get('top_p', 1):g}"
+        bars.show(found.vocab, nt["probs"], nt.get("kept", []), title=f"{t('next_token', lang)} · {settings}")
 
 
-def update_tables(tables: NumberTables, history: History) -> None:
+def update_tables(tables: NumberTables, history: History, lang: str = "en") -> None:
+    tables.lang = lang
     run = history.current
     if run is not None and run.tables is not None:
         tables.show(run.tables.tables)
@@ -289,10 +348,10 @@ def update_tables(tables: NumberTables, history: History) -> None:
 PANELS: dict[str, Panel] = {
     "loss": Panel(lambda: LineChart("loss", log_y=True), update_loss, frozenset({"metrics", "runs"})),
     "accuracy": Panel(
-        lambda: LineChart("test accuracy", y_min=0.0, y_max=1.0), update_accuracy, frozenset({"metrics", "runs"})
+        lambda: LineChart("accuracy", y_min=0.0, y_max=1.0), update_accuracy, frozenset({"metrics", "runs"})
     ),
     "digits": Panel(DigitGrid, update_digits, frozenset({"images", "runs"})),
-    "fit": Panel(lambda: LineChart("fit", x_label="x"), update_fit, frozenset({"curves", "runs"})),
+    "fit": Panel(lambda: LineChart("fit", x_label="x", legend_values=False), update_fit, frozenset({"curves", "runs"})),
     # Gradient views are cheap to redraw (3-5 ms) and change with every probe: 10 Hz.
     "grad_traces": Panel(GradTraces, update_grad_traces, frozenset({"grads", "runs"}), 0.1),
     "grad_bars": Panel(GradBars, update_grad_bars, frozenset({"grads", "runs"}), 0.1),
@@ -302,6 +361,7 @@ PANELS: dict[str, Panel] = {
     "tables": Panel(NumberTables, update_tables, frozenset({"tables", "runs"})),
     "beam_tree": Panel(BeamTree, update_beam_tree, frozenset({"decoding", "runs"})),
     "next_token": Panel(TokenBars, update_next_token, frozenset({"decoding", "runs"})),
+    "samples": Panel(SampleList, update_samples, frozenset({"decoding", "runs"})),
     "grad_total": Panel(lambda: LineChart("total gradient norm", log_y=True), update_grad_total,
                         frozenset({"metrics", "runs"})),
 }

@@ -68,8 +68,9 @@ class LineChart(LineCacheWidget):
     """A braille line chart of several series (see the module docstring).
 
     `title` and the keyword `options` (log_y, y_min, y_max, x_min, x_max, x_label,
-    value_format, bands, y_include, max_y_ticks) go to the chart's `ChartRenderer`, which documents them; the
-    other keywords are Textual's widget arguments.
+    value_format, legend_values, bands, y_include, max_y_ticks) go to the chart's
+    `ChartRenderer`, which documents them; the other keywords are Textual's widget arguments.
+    `lang` is the language of the chart's own words (the x label "step").
     """
 
     DEFAULT_CSS = """
@@ -110,6 +111,7 @@ class LineChart(LineCacheWidget):
 
     def build_lines(self, width: int, height: int) -> list[Strip]:
         base, fg, bg = widget_colors(self)
+        self.renderer.lang = self.lang
         return self.renderer.render(
             self._series,
             width,

@@ -1,7 +1,8 @@
 """ChartRenderer: series + size + colours -> the chart's lines as strips.
 
 Needs no app (tests and benchmarks call it directly); `LineChart` wraps it in a
-widget. Layout, top to bottom: the legend line (from 2 rows), the plot rows with
+widget. Layout, top to bottom: the legend line (from 2 rows; from 8 rows the title
+gets a line of its own when title and legend do not fit on one), the plot rows with
 a y-axis gutter on the left, and the x axis (from 4 rows).
 
 Horizontal bands (`bands=[Band(lo, hi, label, color)]`, e.g. the vanishing and
@@ -31,7 +32,9 @@ from textual.strip import Strip
 
 from .chart_axes import auto_x_range, auto_y_range, x_axis, y_ticks
 from .chart_bands import BAND_FILL, BAND_FILL_EVERY, BAND_TINT, Band, band_rows
-from .chart_legend import legend_strip, line_patterns
+from nntui.i18n import t
+
+from .chart_legend import legend_lines, line_patterns
 from .plotting import dots_to_braille, downsample, rasterize
 from .shading import fade, parse_color, strip_from_runs
 
@@ -43,13 +46,18 @@ __all__ = ["Band", "ChartRenderer", "band_rows"]
 # A series as (x, y) float arrays, y in log10 when the chart has a log y axis.
 Points = tuple[np.ndarray, np.ndarray]
 
+# From this height a title that does not fit beside the legend gets a line of its own.
+TWO_HEADER_LINES_FROM = 8
+
 class ChartRenderer:
     """Builds a chart's lines. Keeps the previous plot rows so unchanged rows keep their strip.
 
     The keywords are the chart's options (LineChart passes its own straight here):
     `log_y` plots log10(y) and skips values <= 0; `y_min`/`y_max`/`x_min`/`x_max` fix
-    an end of an axis (else it follows the data); `x_label` names the x axis;
-    `value_format` formats each series' latest value in the legend; `bands` are
+    an end of an axis (else it follows the data); `x_label` names the x axis (None:
+    "step" in the chart's `lang`); `value_format` formats each series' latest value in
+    the legend, `legend_values=False` leaves the values out (where the last y means
+    nothing, e.g. a curve over x); `bands` are
     horizontal `Band`s drawn behind the lines; `y_include` values (data units) are
     always inside the automatic y range; `max_y_ticks` caps the y tick labels
     (at most one every other row beyond 3).
@@ -64,8 +72,9 @@ class ChartRenderer:
         y_max: float | None = None,
         x_min: float | None = None,
         x_max: float | None = None,
-        x_label: str = "step",
+        x_label: str | None = None,
         value_format: str = "{:.3g}",
+        legend_values: bool = True,
         bands: Sequence[Band] = (),
         y_include: Sequence[float] = (),
         max_y_ticks: int = 3,
@@ -78,6 +87,8 @@ class ChartRenderer:
         self.x_max = x_max
         self.x_label = x_label
         self.value_format = value_format
+        self.legend_values = legend_values
+        self.lang = "en"  # the language of the chart's own words (the x label "step")
         self.bands = list(bands)
         self.y_include = list(y_include)
         self.max_y_ticks = max_y_ticks
@@ -116,12 +127,25 @@ class ChartRenderer:
 
         has_title = height >= 2
         has_xaxis = height >= 4
-        head: list[Strip] | None = None
         if header is not None:
             head = list(header)[: max(0, height - 1 - (1 if has_xaxis else 0))]
-            plot_rows = height - len(head) - (1 if has_xaxis else 0)
+        elif has_title:
+            head = legend_lines(
+                series,
+                self.title,
+                width,
+                styles=styles,
+                muted=muted,
+                bold=bold,
+                blank=base,
+                no_color=no_color,
+                format_value=self._fmt_value,
+                values=self.legend_values,
+                max_lines=2 if height >= TWO_HEADER_LINES_FROM else 1,
+            )
         else:
-            plot_rows = height - (1 if has_title else 0) - (1 if has_xaxis else 0)
+            head = []
+        plot_rows = height - len(head) - (1 if has_xaxis else 0)
 
         x_lo, x_hi = auto_x_range([s.x for s in series], self.x_min, self.x_max)
         points = self._points_in_view(series, x_lo, x_hi)
@@ -144,23 +168,7 @@ class ChartRenderer:
         row_bands = self._row_bands(plot_rows)
         band_styles = self._band_styles(styles + [base], base, fg, bg) if self.bands else []
 
-        lines: list[Strip] = []
-        if head is not None:
-            lines += head
-        elif has_title:
-            lines.append(
-                legend_strip(
-                    series,
-                    self.title,
-                    width,
-                    styles=styles,
-                    muted=muted,
-                    bold=bold,
-                    blank=base,
-                    no_color=no_color,
-                    format_value=self._fmt_value,
-                )
-            )
+        lines: list[Strip] = list(head)
         lines += self._plot_rows(
             bits,
             color_idx,
@@ -174,7 +182,8 @@ class ChartRenderer:
             no_color=no_color,
         )
         if has_xaxis:
-            lines.append(x_axis(x_lo, x_hi, gutter, plot_w, muted, self.x_label))
+            x_label = self.x_label if self.x_label is not None else t("step_word", self.lang)
+            lines.append(x_axis(x_lo, x_hi, gutter, plot_w, muted, x_label))
         return lines
 
     def _points_in_view(self, series: Sequence[Series], x_lo: float, x_hi: float) -> list[Points]:
@@ -322,7 +331,8 @@ class ChartRenderer:
             for c in np.flatnonzero((bits == 0) & (np.arange(plot_w) % BAND_FILL_EVERY == phase)).tolist():
                 chars[c] = BAND_FILL
             row_text = "".join(chars)
-        text = f" {label}" if label else ""
+        # A blank cell after the label too: it must not run into a panel beside the chart.
+        text = f" {label} " if label else ""
         if text and cell_len(text) <= plot_w - 2:
             n = cell_len(text)
             row_text = row_text[: plot_w - n] + text

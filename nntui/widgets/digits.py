@@ -7,6 +7,10 @@ NO_COLOR each cell is one shading character for its two pixels: a half
 block "▀"/"▄" where one is bright and the other dark (thin strokes keep their
 shape), else the ramp " ▒▓█" by brightness. Wrong (flagged) pictures get a "✗" before their
 caption, shown in red where there is colour.
+
+The top line says how many are right, "+N" for the pictures that did not fit (never
+left out silently) and, where there is room, what a caption means (`note`, e.g.
+"true→predicted, ✗ wrong"). Its own words follow `lang` ("en" or "zh").
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from rich.cells import cell_len
 from rich.style import Style
 from textual.color import Color
 from textual.strip import Strip
+
+from nntui.i18n import t
 
 from .shading import SHADES, LineCacheWidget, app_no_color, fade, fit_text, strip_from_runs, widget_colors
 
@@ -95,9 +102,10 @@ class DigitGrid(LineCacheWidget):
     }
     """
 
-    def __init__(self, title: str = "digits", **widget_kwargs) -> None:
+    def __init__(self, title: str | None = None, *, note: str = "", **widget_kwargs) -> None:
         super().__init__(**widget_kwargs)
-        self.title = title
+        self.title = title  # None: "test digits" in the widget's language
+        self.note = note  # what a caption means
         self._images = np.zeros((0, 28, 28), dtype=np.uint8)
         self._captions: list[str] = []
         self._flagged: list[bool] = []
@@ -110,8 +118,10 @@ class DigitGrid(LineCacheWidget):
         captions: Sequence[str],
         flagged: Sequence[bool] = (),
         title: str | None = None,
+        note: str | None = None,
     ) -> None:
-        """Show (n, h, w) uint8 images (0..255) with their captions; flagged ones are wrong."""
+        """Show (n, h, w) uint8 images (0..255) with their captions; flagged ones are wrong.
+        `note` says what a caption means."""
         images = np.asarray(images)
         if images.ndim == 2:
             images = images[None]
@@ -122,6 +132,8 @@ class DigitGrid(LineCacheWidget):
         self._flagged = [bool(f) for f in flagged]
         if title is not None:
             self.title = title
+        if note is not None:
+            self.note = note
         self.update_lines()
 
     # -- building -------------------------------------------------------------
@@ -151,23 +163,17 @@ class DigitGrid(LineCacheWidget):
         wrong = base + Style(color=WRONG_COLOR.rich_color, bold=True)
         lines: list[Strip] = []
 
+        title = self.title if self.title is not None else t("digits_title", self.lang)
         if n == 0:
             self.shown = 0
-            lines.append(strip_from_runs([(fit_text(f"{self.title}: waiting for images", width), bold)]))
+            lines.append(strip_from_runs([(fit_text(f"{title}: {t('waiting_images', self.lang)}", width), bold)]))
             return lines
 
         scale, cols, rows, cell_cols, cell_rows = layout_grid(n, *images.shape[1:], width, height)
         shown = min(n, cols * rows)
         self.shown = shown
         flagged = (self._flagged + [False] * n)[:n]
-        title = f"{self.title}: "
-        if self._flagged:
-            title += f"{n - sum(flagged)}/{n} right"
-        else:
-            title += f"{n}"
-        if shown < n:
-            title += f" (showing {shown})"
-        lines.append(strip_from_runs([(fit_text(title, width), bold)]))
+        lines.append(self._title_line(title, n, shown, flagged, width, (bold, muted, base)))
         if shown == 0:
             return lines
 
@@ -196,9 +202,9 @@ class DigitGrid(LineCacheWidget):
                         cuts = np.flatnonzero(row[1:] != row[:-1]) + 1
                         start = 0
                         for cut in [*cuts.tolist(), cell_cols]:
-                            t, b = divmod(int(row[start]), GREY_LEVELS)
-                            char = "▀" if t != b else " "  # equal halves: just the background
-                            runs.append((char * (cut - start), self._grey_style(t, b)))
+                            upper, lower = divmod(int(row[start]), GREY_LEVELS)
+                            char = "▀" if upper != lower else " "  # equal halves: just the background
+                            runs.append((char * (cut - start), self._grey_style(upper, lower)))
                             start = cut
                 runs.append((" " * (width - (len(members) * (cell_cols + 1) - 1)), base))
                 lines.append(strip_from_runs(runs).crop(0, width))
@@ -215,3 +221,22 @@ class DigitGrid(LineCacheWidget):
             runs.append((" " * (width - (len(members) * (cell_cols + 1) - 1)), base))
             lines.append(strip_from_runs(runs).crop(0, width))
         return lines[:height]
+
+    def _title_line(
+        self, title: str, n: int, shown: int, flagged: list[bool], width: int, styles: tuple[Style, Style, Style]
+    ) -> Strip:
+        """"test digits: 3/24 right +18 · true→predicted, ✗ wrong": the count of what did not fit
+        is never cut; where it is narrow the note, then the title, give way."""
+        count = t("digits_right", self.lang).format(k=n - sum(flagged), n=n) if self._flagged else f"{n}"
+        more = f" +{n - shown}" if shown < n else ""
+        note = f" · {self.note}" if self.note else ""
+        for head, tail in ((f"{title}: {count}{more}", note), (f"{count}{more}", note), (f"{title}: {count}{more}", ""),
+                           (f"{count}{more}", "")):
+            if cell_len(head + tail) <= width:
+                break
+        bold, muted, base = styles
+        runs = [(head, bold), (tail, muted)]
+        used = cell_len(head + tail)
+        if used < width:
+            runs.append((" " * (width - used), base))
+        return strip_from_runs(runs).crop(0, width)

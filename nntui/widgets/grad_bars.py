@@ -7,6 +7,11 @@ are tinted like the bands of `GradTraces` (with NO_COLOR: a sparse "·" fill),
 each bar's value is printed, and a value inside a zone gets a mark: "↓"
 (vanishing) or "↑" (exploding), in the zone's colour where there is colour.
 
+No layer is ever left out silently: when the height is short of one row per layer the
+scale under the bars goes first, then the middle layers give way to one row that says
+how many are hidden and which ("⋮ +3 L4–L6"), the first and last layers always shown.
+Its own words follow `lang` ("en" or "zh").
+
 Also home to what the gradient widgets share: the depth colour ramp (input side
 cool, output side warm), the zone colours and the short number format.
 """
@@ -23,6 +28,8 @@ from rich.style import Style
 from textual.color import Color
 from textual.strip import Strip
 
+from nntui.i18n import t
+
 from .shading import AppFreeRender, LineCacheWidget, fade, fit_text, parse_color, strip_from_runs
 
 __all__ = [
@@ -35,6 +42,7 @@ __all__ = [
     "depth_colors",
     "fmt_norm",
     "pick_rows",
+    "hidden_marker",
     "short_name",
     "threshold_label",
 ]
@@ -140,15 +148,27 @@ def bar_eighths(values: Sequence[float], lo_exp: float, hi_exp: float, width: in
 
 
 def pick_rows(n: int, rows: int) -> list[int]:
-    """Which of `n` layers to show in `rows` rows: all when they fit, else evenly spread
-    ones, the first and the last always among them."""
+    """Which of `n` layers get a row of their own in `rows` rows: all when they fit, else
+    the first ones and the last ones, one row left for the marker of the hidden middle
+    (the input side gets the extra row when the split is uneven)."""
     if rows <= 0 or n <= 0:
         return []
     if n <= rows:
         return list(range(n))
-    if rows == 1:
-        return [n - 1]
-    return sorted({int(round(i * (n - 1) / (rows - 1))) for i in range(rows)})
+    keep = rows - 1
+    head = (keep + 1) // 2
+    return [*range(head), *range(n - (keep - head), n)]
+
+
+def hidden_marker(names: Sequence[str], width: int) -> str:
+    """The row standing for hidden layers: "⋮ +3 L4–L6" (their count, first and last name), in `width` cells."""
+    if not names:
+        return ""
+    count = f"⋮ +{len(names)}"
+    first, last = short_name(names[0], 6), short_name(names[-1], 6)
+    which = first if len(names) == 1 else f"{first}–{last}"
+    text = f"{count} {which}"
+    return text if cell_len(text) <= width else count if cell_len(count) <= width else f"+{len(names)}"
 
 
 _NUMBERED = re.compile(r"^([^\W\d_])[^\W\d_]*[\s_.-]*(\d+)$")
@@ -175,9 +195,9 @@ class GradBars(AppFreeRender, LineCacheWidget):
     }
     """
 
-    def __init__(self, title: str = "norm now", *, lo: float = 1e-8, hi: float = 1e4, **widget_kwargs) -> None:
+    def __init__(self, title: str | None = None, *, lo: float = 1e-8, hi: float = 1e4, **widget_kwargs) -> None:
         super().__init__(**widget_kwargs)
-        self.title = title
+        self.title = title  # None: "norm now" in the widget's language
         self.lo = lo
         self.hi = hi
         self.vanishing = 1e-5
@@ -236,17 +256,22 @@ class GradBars(AppFreeRender, LineCacheWidget):
         st = self._styles(base, fg, bg, n)
 
         has_title = height >= 2 or not n
-        has_axis = height >= 4
+        # The scale under the bars goes before any layer does.
+        has_axis = height >= 4 and height - has_title - 1 >= n
         rows = height - has_title - has_axis
         shown = pick_rows(n, rows)
         self.shown = shown
         lines: list[Strip] = []
         if has_title:
-            title = self.title if n else f"{self.title}: waiting for gradients"
-            more = f" ({len(shown)} of {n})" if len(shown) < n else ""
-            lines.append(strip_from_runs([(fit_text(title + more, width), st["bold"])]))
+            title = self.title if self.title is not None else t("norm_now", self.lang)
+            title = title if n else f"{title}: {t('waiting_grads', self.lang)}"
+            lines.append(strip_from_runs([(fit_text(title, width), st["bold"])]))
         if not n:
             return lines
+        hidden = sorted(set(range(n)) - set(shown))  # one run of middle layers (pick_rows)
+        if not shown:  # a single row: the marker alone
+            return lines + [self._marker_line(hidden, 0, width, st)]
+        gap_after = hidden[0] - 1 if hidden else None
 
         values = np.asarray(self._values, dtype=np.float64)
         flags = band_flags(values, self.vanishing, self.exploding)
@@ -275,10 +300,20 @@ class GradBars(AppFreeRender, LineCacheWidget):
             if used < width:
                 runs.append((" " * (width - used), st["base"]))
             lines.append(strip_from_runs(runs).crop(0, width))
+            if i == gap_after:
+                lines.append(self._marker_line(hidden, name_w, width, st))
         if has_axis:
             lines += [Strip.blank(width, base)] * (height - 1 - len(lines))
             lines.append(self._axis(lo_e, hi_e, name_w, bar_w, width, st["muted"]))
         return lines[:height]
+
+    def _marker_line(self, hidden: list[int], name_w: int, width: int, st: dict) -> Strip:
+        """The hidden layers' row, its "⋮" in the names' column where there is room."""
+        text = hidden_marker([self._layers[i] for i in hidden], width)
+        indent = max(0, name_w - 1)
+        if indent and cell_len(text) + indent <= width:
+            text = " " * indent + text
+        return strip_from_runs([(fit_text(text, width), st["muted"])])
 
     def _zone_columns(self, lo_e: float, hi_e: float, bar_w: int) -> np.ndarray:
         """Per bar cell: -1 in the vanishing zone, +1 in the exploding zone, else 0."""

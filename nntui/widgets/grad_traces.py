@@ -13,9 +13,12 @@ A `LineChart` (braille lines, strip cache) with:
 - with clipping on, the total norm before and after clipping as two more lines
   (always min/max, so a spike in the total stays visible);
 - its own legend: each layer's latest value, compacted when there are many
-  (first layer, a swatch of the middle ones with "+n", the last layer), and the
-  clip totals. From 14 rows the legend takes two lines (title and clip totals,
-  then the layers).
+  (first layer, a swatch of the middle ones with "+n", the last layer; then short
+  names, then no values), and the clip totals. It is cut only between entries, with
+  "+n" for what is left out. From 10 rows the legend takes two lines (title and clip
+  totals, then the layers). Its last cell stays blank, a gap to a panel beside it.
+
+Its own words (the title, the zones, the clip totals) follow `lang` ("en" or "zh").
 
 With NO_COLOR the first and last layers are solid and dashed lines, the middle
 layers dotted, the clip totals dash-dot and sparse; the legend shows each
@@ -33,12 +36,14 @@ from rich.style import Style
 from textual.color import Color
 from textual.strip import Strip
 
+from nntui.i18n import t
+
 from .chart import LineChart, Series
-from .chart_legend import _PATTERN_MARKS, _PATTERN_MARKS_SHORT, line_patterns
+from .chart_legend import _PATTERN_MARKS, _PATTERN_MARKS_SHORT, RIGHT_GAP_FROM, line_patterns
 from .chart_renderer import Band, ChartRenderer
 from .plotting import dots_to_braille, segment_dots
-from .grad_bars import EXPLODING_COLOR, VANISHING_COLOR, depth_colors, fmt_norm, threshold_label
-from .shading import AppFreeRender, strip_from_runs
+from .grad_bars import EXPLODING_COLOR, VANISHING_COLOR, depth_colors, fmt_norm, short_name, threshold_label
+from .shading import AppFreeRender, fit_text, strip_from_runs
 
 __all__ = [
     "GradTraces",
@@ -54,6 +59,10 @@ POST_CLIP_COLOR = "#ff66dd"
 _COLOR_MARK = "━━"
 # How many cells the swatch of the middle layers' colours may take in the compact legend.
 _SWATCH_MAX = 8
+# From this height the legend takes two lines (title and clip totals, then the layers).
+TWO_LEGEND_LINES_FROM = 10
+# The compact legend's layer names: "layer 12" as "L12", others cut to this many cells.
+_SHORT_NAME = 6
 
 Run = tuple[str, Style]
 
@@ -238,7 +247,7 @@ class GradTraces(AppFreeRender, LineChart):
 
     def __init__(
         self,
-        title: str = "gradient norm per layer",
+        title: str | None = None,
         *,
         vanishing: float = 1e-5,
         exploding: float = 1e2,
@@ -251,8 +260,9 @@ class GradTraces(AppFreeRender, LineChart):
     ) -> None:
         options["log_y"] = True
         options.setdefault("max_y_ticks", 6)
-        super().__init__(title, name=name, id=id, classes=classes, disabled=disabled, **options)
-        self.renderer = TracesRenderer(title, **options)
+        self._own_title = title  # None: "gradient norm per layer" in the widget's language
+        super().__init__(title or "", name=name, id=id, classes=classes, disabled=disabled, **options)
+        self.renderer = TracesRenderer(title or "", **options)
         self._steps = np.zeros(0)
         self._norms: dict[str, np.ndarray] = {}
         self._clip: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -282,11 +292,20 @@ class GradTraces(AppFreeRender, LineChart):
 
     def _set_bands(self, vanishing: float, exploding: float) -> None:
         self.vanishing, self.exploding = float(vanishing), float(exploding)
-        self.renderer.bands = [
-            Band(float(exploding), None, f"exploding > {threshold_label(exploding)}", EXPLODING_COLOR),
-            Band(None, float(vanishing), f"vanishing < {threshold_label(vanishing)}", VANISHING_COLOR),
-        ]
+        self._label_bands()
         self.renderer.y_include = [float(vanishing), float(exploding)]
+
+    def _label_bands(self) -> None:
+        """The zones, labelled in the widget's language (kept when nothing changed: the band
+        styles are cached on them)."""
+        exploding = f"{t('exploding', self.lang)} > {threshold_label(self.exploding)}"
+        vanishing = f"{t('vanishing', self.lang)} < {threshold_label(self.vanishing)}"
+        bands = [
+            Band(self.exploding, None, exploding, EXPLODING_COLOR),
+            Band(None, self.vanishing, vanishing, VANISHING_COLOR),
+        ]
+        if bands != self.renderer.bands:
+            self.renderer.bands = bands
 
     def _layer_points(self, max_points: int | None) -> tuple[np.ndarray, list[np.ndarray]]:
         """The layers' x and y as drawn: smoothed to at most `max_points` (kept until the data changes)."""
@@ -315,8 +334,8 @@ class GradTraces(AppFreeRender, LineChart):
         ]
         if self._clip is not None:
             cs, pre, post = self._clip
-            out.append(Series("pre-clip", cs, pre, PRE_CLIP_COLOR))
-            out.append(Series("post-clip", cs, post, POST_CLIP_COLOR))
+            out.append(Series(t("pre_clip", self.lang), cs, pre, PRE_CLIP_COLOR))
+            out.append(Series(t("post_clip", self.lang), cs, post, POST_CLIP_COLOR))
         return out
 
     # -- building -------------------------------------------------------------
@@ -325,10 +344,14 @@ class GradTraces(AppFreeRender, LineChart):
     def draw_lines(self, width: int, height: int, base: Style, fg: Color, bg: Color, no_color: bool) -> list[Strip]:
         # One point per dot column is enough for a trend line (the gutter only makes it fewer).
         series = self.make_series(no_color, max_points=2 * width)
+        self.renderer.lang = self.lang
+        self.renderer.title = self._own_title if self._own_title is not None else t("grad_per_layer", self.lang)
+        self._label_bands()
         styles, muted, bold = self.renderer.series_styles(series, base, fg, bg, no_color)
         header = None
         if height >= 2:
-            header = self._header(series, styles, muted, bold, base, width, 2 if height >= 14 else 1, no_color)
+            lines = 2 if height >= TWO_LEGEND_LINES_FROM else 1
+            header = self._header(series, styles, muted, bold, base, width, lines, no_color)
         return self.renderer.render(
             series, width, height, base=base, foreground=fg, background=bg, no_color=no_color, header=header
         )
@@ -354,20 +377,28 @@ class GradTraces(AppFreeRender, LineChart):
         values = [latest_finite(y) for y in raw]
         title = self.renderer.title
         if not n_layers:
-            title = f"{title}: waiting for gradients"
+            title = f"{title}: {t('waiting_grads', self.lang)}"
 
-        def entry(i: int, short: bool, name: str | None = None) -> list[Run]:
+        def entry(i: int, short: bool, name: str | None = None, value: bool = True) -> list[Run]:
             if no_color:
                 mark = (_PATTERN_MARKS_SHORT if short else _PATTERN_MARKS).get(patterns[i], "─")
             else:
                 mark = _COLOR_MARK[:1] if short else _COLOR_MARK
             label = series[i].name if name is None else name
-            return [(mark, styles[i]), (f" {label} {fmt_norm(values[i])}", styles[i])]
+            text = f" {label} {fmt_norm(values[i])}" if value else f" {label}"
+            return [(mark, styles[i]), (text, styles[i])]
+
+        def layer_entry(i: int, level: int) -> list[Run]:
+            """Level 3 names a layer in few cells ("L12"), level 4 also drops its value."""
+            if level < 3:
+                return entry(i, level >= 2)
+            return entry(i, True, short_name(series[i].name, _SHORT_NAME), value=level < 4)
 
         def layers(level: int) -> list[list[Run]]:
-            """Layer entries: 0 all; 1 first, middle summary, last; 2 the same with short marks."""
+            """Layer entries: 0 all; 1 first, middle summary, last; 2 the same with short marks;
+            3 with short names; 4 without values."""
             if level == 0 or n_layers <= 2:
-                return [entry(i, level >= 2) for i in range(n_layers)]
+                return [layer_entry(i, level) for i in range(n_layers)]
             mid = list(range(1, n_layers - 1))
             if no_color:
                 summary = [((_PATTERN_MARKS_SHORT if level >= 2 else _PATTERN_MARKS)[patterns[1]], styles[1])]
@@ -376,14 +407,15 @@ class GradTraces(AppFreeRender, LineChart):
                 picks = [mid[round(j * (len(mid) - 1) / max(k - 1, 1))] for j in range(k)]
                 summary = [("━", styles[i]) for i in picks]
             summary.append((f" +{len(mid)}", muted))
-            return [entry(0, level >= 2), summary, entry(n_layers - 1, level >= 2)]
+            return [layer_entry(0, level), summary, layer_entry(n_layers - 1, level)]
 
         def clips(level: int) -> list[list[Run]]:
             if self._clip is None:
                 return []
             k = n_layers
             if level >= 2:
-                return [entry(k, True, "pre"), entry(k + 1, True, "post")]
+                pre, post = t("pre_clip_short", self.lang), t("post_clip_short", self.lang)
+                return [entry(k, True, pre, level < 4), entry(k + 1, True, post, level < 4)]
             return [entry(k, False), entry(k + 1, False)]
 
         def join(parts: list[list[Run]], with_title: bool, gap: str) -> list[Run]:
@@ -394,21 +426,44 @@ class GradTraces(AppFreeRender, LineChart):
                 runs += part
             return runs
 
-        def fit(candidates: list[list[Run]]) -> Strip:
-            for runs in candidates:
-                if sum(cell_len(t) for t, _ in runs) <= width:
-                    break
-            used = sum(cell_len(t) for t, _ in runs)
+        # The last cell stays blank: a gap to the panel beside this one.
+        usable = width - 1 if width >= RIGHT_GAP_FROM else width
+
+        def size(runs: list[Run]) -> int:
+            return sum(cell_len(text) for text, _ in runs)
+
+        def fit(candidates: list[list[Run]], parts: list[list[Run]], with_title: bool) -> Strip:
+            """The first candidate that fits; else `parts` while they and a "+k" for the rest fit."""
+            runs = next((c for c in candidates if size(c) <= usable), None)
+            if runs is None:
+                runs = join([], with_title, " ")
+                if size(runs) > usable:  # a title alone too long: cut by cells, never in a wide character
+                    runs = [(fit_text(title, usable).rstrip(), bold)]
+                for k, part in enumerate(parts):
+                    rest = len(parts) - k - 1
+                    more = [(f" +{rest}", muted)] if rest else []
+                    if size(runs) + (1 if runs else 0) + size(part) + size(more) > usable:
+                        left = len(parts) - k
+                        if size(runs) + 1 + len(str(left)) + 1 <= usable:
+                            runs = runs + [(f" +{left}" if runs else f"+{left}", muted)]
+                        break
+                    runs = runs + ([(" ", blank)] if runs else []) + part
+            used = size(runs)
             if used < width:
                 runs = runs + [(" " * (width - used), blank)]
             return strip_from_runs(runs).crop(0, width)
 
+        levels = ((0, "  "), (1, "  "), (2, " "), (3, " "), (4, " "))
         if n_lines >= 2:
-            first = fit([join(clips(0), True, "  "), join(clips(2), True, " "), join(clips(2), False, " ")])
-            second = fit([join(layers(lv), False, gap) for lv, gap in ((0, "  "), (1, "  "), (2, " "))])
+            first = fit([join(clips(0), True, "  "), join(clips(2), True, " "), join(clips(2), False, " ")],
+                        clips(4), True)
+            second = fit([join(layers(lv), False, gap) for lv, gap in levels], layers(4), False)
             return [first, second]
-        candidates = []
-        for lv, with_title, gap in ((0, True, "  "), (1, True, "  "), (1, False, "  "), (2, False, " ")):
-            candidates.append(join(layers(lv) + clips(lv), with_title, gap))
-        candidates.append(join(layers(2), False, " "))  # without the clip totals (they are lines too)
-        return [fit(candidates)]
+        # Without the clip totals' entries (they are lines too, counted "+2") before the layers lose more.
+        no_clips = [[(f"+{len(clips(4))}", muted)]] if self._clip is not None else []
+        candidates = [join(layers(0) + clips(0), True, "  "), join(layers(1) + clips(1), True, "  ")]
+        candidates += [join(layers(1) + clips(1), False, "  "), join(layers(2) + clips(2), False, " ")]
+        for lv in (2, 3, 4):
+            candidates.append(join(layers(lv) + no_clips, False, " "))
+        candidates.insert(-1, join(layers(4) + clips(4), False, " "))
+        return [fit(candidates, layers(4) + clips(4), False)]

@@ -13,7 +13,8 @@ the left; in colour, where a line holds two rows, as "upper/lower". A map larger
 than the widget is elided: the first and the last rows/columns stay, a "…"/"⋮"
 marks the gap, and the cursor's row and column are always shown. The top line
 gives the title and the value under the cursor, e.g. "q=3 'c' → k=5 'e': 0.81";
-the bottom line is a legend: the value range with the ramp between.
+the bottom line is a legend: the value range with the ramp between. Its own words
+("masked", "waiting for attention") follow `lang` ("en" or "zh").
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from rich.style import Style
 from textual.binding import Binding
 from textual.color import Color
 from textual.strip import Strip
+
+from nntui.i18n import t
 
 from .heatmap_palette import (
     HGAP,
@@ -47,6 +50,7 @@ __all__ = ["Heatmap", "STEPS", "MASK_GLYPH", "elide", "palette_index", "ramp_col
 
 MAX_SCALE = 4  # colour: a cell at most 4 cells wide and 4 half lines high
 LABEL_ROWS = 3  # vertical column labels: at most this many characters
+MIN_TITLE = 12  # cells: a title cut shorter than this says too little to keep
 
 
 class Heatmap(AppFreeRender, LineCacheWidget, can_focus=True):
@@ -149,7 +153,7 @@ class Heatmap(AppFreeRender, LineCacheWidget, can_focus=True):
         r, c = self._cursor
         head = f"q={r} {self.row_labels[r]!r} → k={c} {self.col_labels[c]!r}: "
         if self._masked[r, c]:
-            return head + "masked"
+            return head + t("masked", self.lang)
         return head + _fmt_value(float(self._matrix[r, c]))
 
     # -- building -------------------------------------------------------------
@@ -161,7 +165,8 @@ class Heatmap(AppFreeRender, LineCacheWidget, can_focus=True):
         title = self.title
         info = self.cursor_text()
         if not rows or not cols:
-            head = f"{title}: waiting for attention" if title else "waiting for attention"
+            waiting = t("waiting_attention", self.lang)
+            head = f"{title}: {waiting}" if title else waiting
             return [strip_from_runs([(fit_text(head, width), st.bold)])]
         lines = [self._title_line(title, info, width, st)]
         if height < 2:
@@ -253,7 +258,8 @@ class Heatmap(AppFreeRender, LineCacheWidget, can_focus=True):
             if len(lines) < height - 1:
                 lines.append(Strip.blank(width, base))
             masked = bool(self._masked.any())
-            lines.append(st.legend(width, self.vmin, self.vmax, masked=masked, no_color=no_color, indent=gutter))
+            lines.append(st.legend(width, self.vmin, self.vmax, masked=masked, no_color=no_color, indent=gutter,
+                                   masked_label=t("masked", self.lang)))
         return lines[:height]
 
     def cursor_text_short(self) -> str:
@@ -268,7 +274,9 @@ class Heatmap(AppFreeRender, LineCacheWidget, can_focus=True):
         if title and info and cell_len(title) + 2 + cell_len(info) > width:
             info = self.cursor_text_short()
             if cell_len(title) + 2 + cell_len(info) > width:
-                title = ""
+                room = width - 2 - cell_len(info)
+                # The title cut by cells (with "…") while a useful part of it is left, else dropped.
+                title = fit_text(title, room).rstrip() if room >= min(cell_len(title), MIN_TITLE) else ""
                 if cell_len(info) > width:  # the value matters most: keep it
                     info = info.rsplit(" ", 1)[1]
         runs = []

@@ -257,8 +257,18 @@ class HeatmapStyles:
             runs.append(("".join(chars), self.text))
         return runs
 
-    def legend(self, width: int, vmin: float, vmax: float, *, masked: bool, no_color: bool, indent: int = 0) -> Strip:
-        """"lo ███ hi" with the ramp between (and the mask's swatch when `masked`)."""
+    def legend(
+        self,
+        width: int,
+        vmin: float,
+        vmax: float,
+        *,
+        masked: bool,
+        no_color: bool,
+        indent: int = 0,
+        masked_label: str = "masked",
+    ) -> Strip:
+        """"lo ███ hi" with the ramp between (and the mask's swatch, named `masked_label`, when `masked`)."""
         runs: Runs = [(" " * indent, self.base)] if indent else []
         runs.append((fmt_norm(vmin) + " ", self.muted))
         if no_color:
@@ -269,9 +279,9 @@ class HeatmapStyles:
         runs.append((" " + fmt_norm(vmax), self.muted))
         if masked:
             if no_color:
-                runs.append((f"   {MASK_GLYPH} masked", self.muted))
+                runs.append((f"   {MASK_GLYPH} {masked_label}", self.muted))
             else:
-                runs += [("   ", self.base), ("█", self.fg_only[self.MASKED]), (" masked", self.muted)]
+                runs += [("   ", self.base), ("█", self.fg_only[self.MASKED]), (f" {masked_label}", self.muted)]
         if indent and sum(cell_len(t) for t, _ in runs) > width:  # drop the indent first
             runs = runs[1:]
         return self.line(runs, width)

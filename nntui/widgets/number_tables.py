@@ -3,6 +3,9 @@
 Each table is a dict {"title", "rows", "cols", "values", "note", "emphasis"?} (see
 events.Tables). Columns that do not fit the width are elided in the middle ("…"), as the
 heatmap does, so a 64-wide vector still reads as its first and last entries.
+
+The tables' titles, labels and notes come with the data (the lab writes them); the
+widget's own words ("waiting for numbers") follow `lang` ("en" or "zh").
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
+
+from nntui.i18n import t
 
 from .heatmap import elide
 
@@ -34,13 +39,16 @@ def fmt_cell(value: float | None) -> str:
     return f"{value:.2f}"
 
 
-def render_table(spec: dict[str, Any], width: int) -> Table:
+def render_table(spec: dict[str, Any], width: int, lang: str = "en") -> Table:
+    """A table's own words come with it: `title` and `note`, and `title_zh` / `note_zh`."""
     rows: Sequence[str] = spec["rows"]
     cols: Sequence[str] = spec["cols"]
     values: Sequence[Sequence[float | None]] = spec["values"]
     label_w = min(max((len(r) for r in rows), default=0), max(8, width // 3))
     shown = elide(len(cols), max(1, (width - label_w - 2) // CELL), None)
-    table = Table(title=spec["title"], title_justify="left", title_style="bold", caption=spec.get("note") or None,
+    title = spec.get(f"title_{lang}") or spec["title"]
+    note = spec.get(f"note_{lang}") or spec.get("note") or None
+    table = Table(title=title, title_justify="left", title_style="bold", caption=note,
                   caption_justify="left", caption_style="dim", box=None, pad_edge=False, padding=(0, 1))
     table.add_column("", style="bold", no_wrap=True, max_width=label_w, overflow="ellipsis")
     for c in shown:
@@ -71,7 +79,24 @@ class NumberTables(VerticalScroll):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._tables: list[dict[str, Any]] = []
-        self._body = Static(Text("waiting for numbers", style="dim"))
+        self._lang = "en"
+        self._body = Static(self._waiting())
+
+    def _waiting(self) -> Text:
+        return Text(t("waiting_numbers", self._lang), style="dim")
+
+    @property
+    def lang(self) -> str:
+        return self._lang
+
+    @lang.setter
+    def lang(self, value: str) -> None:
+        if value != self._lang:
+            self._lang = value
+            if self._tables:
+                self._render_tables()
+            else:
+                self._body.update(self._waiting())
 
     def compose(self):
         yield self._body
@@ -90,5 +115,5 @@ class NumberTables(VerticalScroll):
         for spec in self._tables:
             if parts:
                 parts.append(Text(""))
-            parts.append(render_table(spec, width))
+            parts.append(render_table(spec, width, self._lang))
         self._body.update(Group(*parts))

@@ -66,7 +66,11 @@ def fit_text(text: str, width: int, align: str = "left") -> str:
         return ""
     n = cell_len(text)
     if n > width:
-        return set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, 1)
+        if width <= 1:
+            return set_cell_size(text, 1)
+        # Cut by cells; a wide character that would be split goes whole, the "…" right after the rest.
+        cut = set_cell_size(text, width - 1).rstrip(" ")
+        return cut + "…" + " " * (width - 1 - cell_len(cut))
     space = width - n
     if align == "center":
         return " " * (space // 2) + text + " " * (space - space // 2)
@@ -116,13 +120,26 @@ class LineCacheWidget(Widget):
 
     Subclasses implement `build_lines(width, height)`. `update_lines()` rebuilds and
     refreshes only the lines whose strip changed; `render_line` only returns a strip.
+    `lang` ("en" or "zh") is the language of the widget's own words (nntui.i18n); setting
+    it redraws them.
     """
 
     def __init__(self, **widget_kwargs) -> None:
         super().__init__(**widget_kwargs)
+        self._lang = "en"
         self._lines: list[Strip] = []
         self._built_size: tuple[int, int] | None = None
         self._dirty = True
+
+    @property
+    def lang(self) -> str:
+        return self._lang
+
+    @lang.setter
+    def lang(self, value: str) -> None:
+        if value != self._lang:
+            self._lang = value
+            self.update_lines()
 
     # -- to implement ---------------------------------------------------------
     def build_lines(self, width: int, height: int) -> list[Strip]:  # pragma: no cover

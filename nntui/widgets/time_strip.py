@@ -9,7 +9,9 @@ to 1e-10 looks like it dies), with powers of ten on the left. Beneath the bars a
 one-line heat strip shows the same values on a colour ramp (lower half blocks,
 so a thin gap parts it from the bars; with NO_COLOR: the
 shading ramp "░▒▓"), then the t axis. The top line gives the values at t = 1
-and t = T and their ratio. Zero, negative and NaN values are gaps ("·" in the heat strip).
+and t = T and their ratio; where it is narrow the title, then the step, give way to
+those numbers. Zero, negative and NaN values are gaps ("·" in the heat strip).
+Its own words follow `lang` ("en" or "zh").
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from rich.cells import cell_len
 from rich.style import Style
 from textual.color import Color
 from textual.strip import Strip
+
+from nntui.i18n import t as tr
 
 from .grad_bars import fmt_norm
 from .shading import SHADES, AppFreeRender, LineCacheWidget, fade, fit_text, strip_from_runs
@@ -119,18 +123,31 @@ class TimeStrip(AppFreeRender, LineCacheWidget):
 
     def _header(self, width: int, st: dict) -> Strip:
         v = self._values
-        head = f"{self.title}  {self.label}" if self.title else self.label
-        if self.step is not None:
-            head += f" @ step {self.step}"
+        step = f"· {tr('at_step', self.lang).format(step=f'{self.step:,}')}" if self.step is not None else ""
         if not v.size:
-            return strip_from_runs([(fit_text(f"{head}: waiting for a backward pass", width), st["bold"])])
+            head = " ".join(part for part in (self.title, self.label, step) if part)
+            waiting = f"{head}: {tr('waiting_backward', self.lang)}"
+            return strip_from_runs([(fit_text(waiting, width), st["bold"])])
         T = v.size
         first, last = float(v[0]), float(v[-1])
-        parts = [f"t=1 {fmt_norm(first)}", f"t={T} {fmt_norm(last)}"]
+        numbers = [f"t=1 {fmt_norm(first)}", f"t={T} {fmt_norm(last)}"]
         if last > 0 and math.isfinite(first) and math.isfinite(last):
-            parts.append(f"ratio {fmt_norm(first / last)}")
-        runs = [(head, st["bold"]), ("  " + "  ".join(parts), st["text"])]
-        used = sum(cell_len(t) for t, _ in runs)
+            numbers.append(f"{tr('ratio', self.lang)} {fmt_norm(first / last)}")
+        # Narrow: the title goes first, then the step; the numbers are what the strip is read for.
+        for head in ((self.title, self.label, step), (self.label, step), (self.label,), ()):
+            runs = [(" ".join(part for part in head if part), st["bold"]), ("  " + "  ".join(numbers), st["text"])]
+            if not head:
+                runs = [("  ".join(numbers), st["text"])]
+            if sum(cell_len(text) for text, _ in runs) <= width:
+                break
+        else:  # not even the numbers: as many of them as fit, whole
+            kept: list[str] = []
+            for part in numbers:
+                if cell_len("  ".join([*kept, part])) > width:
+                    break
+                kept.append(part)
+            runs = [("  ".join(kept), st["text"])]
+        used = sum(cell_len(text) for text, _ in runs)
         if used < width:
             runs.append((" " * (width - used), st["base"]))
         return strip_from_runs(runs).crop(0, width)
