@@ -106,3 +106,12 @@ async def test_a_stacked_table_shows_every_number_whole_at_80x24_width():
     for number in ("0.3+0.8+0.9", "0.216", "0.4+0.6+0.5", "0.120"):
         assert number in text
     assert "…" not in text
+
+
+async def test_a_line_that_would_read_as_a_list_or_heading_stays_in_its_paragraph():
+    source = "所以每个隐藏单元画出一条曲线 f(w x + b)，输出层再把它们加起来：一二三四 1. 第一 # 第二。"
+    for width in range(18, 34):
+        lines = await shown(source, width)
+        text = "".join(line.strip() for line in lines)
+        assert "\\" not in text and "•" not in text, (width, lines)
+        assert text.replace(" ", "") == source.replace(" ", ""), (width, lines)

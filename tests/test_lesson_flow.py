@@ -158,7 +158,7 @@ async def test_minus_and_plus_set_the_pace_and_the_status_line_says_it(walk):
         assert [c for c in trainer.sent if isinstance(c, SetPace)] == [SetPace(100.0), SetPace(30.0)]
         await pilot.pause(0.2)
         status = str(app.screen.query_one("#status").render())
-        assert "pace 30/s" in status and "step 12/400" in status and "30 steps/s" in status
+        assert "pace 30 steps/s" in status and "step 12/400" in status and "30 steps/s" in status
         await pilot.press("plus", "plus", "plus")  # back to full speed, and no further
         assert trainer.sent[-1] == SetPace(None) and "pace" not in str(app.screen.query_one("#status").render())
 

@@ -78,9 +78,25 @@ def _wrap_block(first: str, rest: list[str], width: int, number_cells: int) -> l
     if not has_wide(text):
         return [first, *(f"  {part}" if item else part for part in rest)]
     broken = _break_lines(text, max(4, room))
+    broken = broken[:1] + [_not_a_block(part) for part in broken[1:]]
     pad = " " * len(prefix)
     return [(prefix if n == 0 else pad) + part + (HARD_BREAK.rstrip("\n") if n < len(broken) - 1 else "")
             for n, part in enumerate(broken)]
+
+
+_READS_AS_BLOCK = re.compile(r"(?P<mark>[-+*](?=\s)|\d{1,9}(?=[.)]\s)|#|>|`{3}|~{3}|\|)")
+
+
+def _not_a_block(line: str) -> str:
+    """A continuation line that Markdown would read as a list item, heading, quote, fence or
+    table row ("+ b)" after a break in "w x + b") would end the paragraph: escape its mark."""
+    match = _READS_AS_BLOCK.match(line)
+    if match is None:
+        return line
+    end = len(match["mark"])
+    if match["mark"][0].isdigit():  # "1. x": escape the full stop, not the number
+        return line[:end] + "\\" + line[end:]
+    return "\\" + line
 
 
 def _break_lines(text: str, width: int) -> list[str]:

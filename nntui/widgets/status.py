@@ -62,7 +62,7 @@ def status_text(view: StatusView, lang: str) -> Text:
         if view.state == "running" and view.steps_per_s > 0:  # no "0/s" before the first count
             text.append(f"  {view.steps_per_s:,.0f} {t('steps_per_s', lang)}", style="dim")
     if view.pace is not None and not worked:
-        text.append(f"  {t('pace', lang)} {view.pace:g}/s", style="bold magenta")
+        text.append(f"  {t('pace', lang)} {view.pace:g} {t('steps_per_s', lang)}", style="bold magenta")
     for name, value in view.metrics.items():
         text.append(f"  {t(name, lang)} {value:.4g}")
     if view.message:
