@@ -163,12 +163,15 @@ class Tables(Event):
 @dataclass(frozen=True, slots=True)
 class Decoding(Event):
     """One decoding of a prompt: the beam-search tree, greedy's answer beside it, and the
-    distribution of the token after the prompt.
+    distribution of the token after the prompt, and sequences sampled from the model.
 
     `beam` and `greedy` are `BeamSearchResult.to_dict()` (see lab/decoding_records.py), token ids
     indexing `vocab`. `next_token` is {"probs": [...], "kept": [...]}: the model's distribution
     and what temperature / top-k / top-p leave of it (0 where a token is filtered out), plus the
-    settings used ("temperature", "top_k", "top_p"). `sample` is one sampled continuation.
+    settings used ("temperature", "top_k", "top_p"). `samples` are sequences drawn with those
+    settings, each {"tokens": [...] (prefix included), "log_prob": the model's log P of the new
+    tokens, "finished": ended with the end token, "in_data": whether it is one of the training
+    examples (None where the model has none)}.
     """
 
     kind: ClassVar[str] = "decoding"
@@ -179,7 +182,7 @@ class Decoding(Event):
     beam: dict[str, Any]
     greedy: dict[str, Any]
     next_token: dict[str, Any]
-    sample: list[int] = field(default_factory=list)
+    samples: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

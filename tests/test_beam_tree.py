@@ -4,6 +4,7 @@ the searches are the lab's own beam_search and greedy; the widget gets their pla
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -81,7 +82,7 @@ def test_best_path_is_highlighted_and_marked():
     tree = notes_tree()
     strips = tree.render_tree(80, 24, base=BASE, foreground=FG, background=BG)
     best = [row_of(tree, *"je suis étudiant </s>".split()[:n]) for n in range(1, 5)]
-    others = [row_of(tree, "moi"), row_of(tree, "moi", "je"), row_of(tree, *"moi je suis étudiant </s>".split())]
+    others = [row_of(tree, "moi"), row_of(tree, "moi", "suis"), row_of(tree, *"moi suis étudiant </s>".split())]
     amber = parse_color(BEST_COLOR).rich_color
     for k in best:
         strip = strips[1 + k]
@@ -109,34 +110,62 @@ def test_pruned_are_dim_and_marked_finished_are_marked():
     for k in pruned_rows:
         token = next(seg for seg in strips[1 + k] if seg.text.strip() in NOTES_VOCAB)
         assert token.style.color == dim and not token.style.bold
-    # what the fold hides is said on the parent's line: <s> tried 5 tokens, shows 4 of them
-    assert "+1 pruned" in strips[1].text
+    # what the fold hides is said on the parent's line: moi tried 5 tokens, shows 2 of them
+    assert "+3 pruned" in strips[1 + row_of(tree, "moi")].text
+
+
+def test_narrow_trees_shorten_what_the_fold_hides_rather_than_cut_it():
+    """At 80x24 the tree panel is about 48 columns: "+1 beam +4 pruned" once ended "+1 beam +4 p"."""
+    tree = notes_tree()
+    wide = text_lines(tree, 200, 24)
+    compacted = 0
+    for width in range(40, 70):
+        narrow = text_lines(tree, width, 24)
+        for full_line, line in zip(wide[1 : 1 + len(tree.rows)], narrow[1 : 1 + len(tree.rows)]):
+            tags = re.search(r"((?:\+\d+ (?:beams?|pruned) ?)+)$", full_line.rstrip())
+            if tags is None:
+                continue
+            full = tags.group(1).strip()
+            compact = re.sub(r"\+(\d+) pruned", r"+\1×", re.sub(r"\+(\d+) beams?", r"+\1", full))
+            assert line.rstrip().endswith((full, compact)) or len(line.rstrip()) == width, (width, line)
+            compacted += line.rstrip().endswith(compact) and compact != full
+        for full_line, answer in zip(wide[-3:-1], narrow[-3:-1]):  # beam's and greedy's: whole, or cut with "…"
+            sentence = re.match(r"\S+\s+(.*?)\s+log p", full_line).group(1)
+            assert sentence in answer or answer.rstrip().endswith("…"), (width, answer)
+    assert compacted  # some widths needed the short form
+
+
+def test_the_tree_speaks_chinese():
+    tree = notes_tree()
+    tree.lang = "zh"
+    text = "\n".join(text_lines(tree, 100, 30))
+    assert "最佳" in text and "贪心" in text and "束搜索" in text and "倍" in text
+    assert not re.search(r"\b(best|greedy|pruned|beam|answer|probable|width)\b", text), text
 
 
 def test_answers_show_both_products_and_the_verdict():
     lines = text_lines(notes_tree())
     beam_line, greedy_line, verdict = lines[-3:]
-    assert beam_line.startswith("beam   je suis étudiant </s>") and "log p −1.76" in beam_line and "p 0.173" in beam_line
-    assert greedy_line.startswith("greedy moi je suis étudiant </s>") and "log p −2.38" in greedy_line
-    assert "p 0.092" in greedy_line
-    assert verdict.startswith("beam's answer is 1.88× as probable as greedy's")
+    assert beam_line.startswith("beam   je suis étudiant </s>") and "log p −2.63" in beam_line and "p 0.072" in beam_line
+    assert greedy_line.startswith("greedy moi suis étudiant </s>") and "log p −2.81" in greedy_line
+    assert "p 0.060" in greedy_line
+    assert verdict.startswith("beam's answer is 1.2× as probable as greedy's")
 
 
 def test_stepping_reveals_one_expansion_at_a_time():
     tree = notes_tree()
-    assert tree.revealed == 5
-    tree.step_back()
+    assert tree.revealed == 4
     tree.step_back()
     assert tree.revealed == 3
     lines = text_lines(tree)
     assert max(row.depth for row in tree.rows) == 3  # the prefix and three levels of candidates
     assert {tree.tree.nodes[row.node].step for row in tree.rows} == {0, 1, 2, 3}
-    assert lines[-1].startswith("expansion 3/5  (> next, < back)")
+    assert lines[-1].startswith("expansion 3/4  (> next, < back)")
     assert "★ leading" in lines[1 + row_of(tree, "je", "suis", "étudiant")]
-    assert lines[-3].startswith("beam   je suis étudiant …") and "p 0.192" in lines[-3]
+    assert lines[-3].startswith("beam   je suis étudiant …") and "p 0.144" in lines[-3]
     for _ in range(4):
         tree.step_forward()
-    assert tree.revealed == 5  # past the end it stays at the end
+    assert tree.revealed == 4  # past the end it stays at the end
     assert text_lines(tree)[-1].startswith("beam's answer")
     tree.revealed = -3
     assert tree.revealed == 0 and text_lines(tree)[1].rstrip() == "<s>"
@@ -152,9 +181,9 @@ def test_new_data_keeps_the_users_position_else_shows_all():
     tree.show(short.to_dict(), list(NOTES_VOCAB))
     assert tree.revealed == 1  # past the new end: all of it
     tree.show(beam, list(NOTES_VOCAB))
-    assert tree.revealed == 5  # was at the end: follows the new end
+    assert tree.revealed == 4  # was at the end: follows the new end
     tree.show_all()
-    assert tree.revealed == 5
+    assert tree.revealed == 4
 
 
 def test_wide_beam_fits_80x24_in_both_modes():
@@ -238,16 +267,16 @@ async def test_keys_step_the_tree_and_repaint_only_changed_lines():
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         tree = app.query_one(BeamTree)
-        assert tree.revealed == 5
-        await pilot.press("less_than_sign")
-        await pilot.press("less_than_sign")
-        assert tree.revealed == 3 and tree.lines_text[-1].startswith("expansion 3/5")
-        await pilot.press("greater_than_sign")
         assert tree.revealed == 4
+        await pilot.press("less_than_sign")
+        await pilot.press("less_than_sign")
+        assert tree.revealed == 2 and tree.lines_text[-1].startswith("expansion 2/4")
+        await pilot.press("greater_than_sign")
+        assert tree.revealed == 3
         before = list(tree.lines_text)
         await pilot.press("end")
         changed = sum(a != b for a, b in zip(before, tree.lines_text))
-        assert tree.revealed == 5 and 0 < changed < 24
+        assert tree.revealed == 4 and 0 < changed < 24
 
 
 def test_snapshot(snap_compare, no_color):

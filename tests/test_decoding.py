@@ -13,18 +13,23 @@ import torch
 
 from nntui.lab.decoding import (
     BeamSearchResult,
+    Hypothesis,
     beam_search,
     filter_distribution,
     greedy,
     model_next_log_probs,
     pruned_per_parent,
     sample,
+    sample_many,
 )
 from nntui.lab.decoding_notes import (
     NOTES_EOS_ID,
+    NOTES_TABLE,
     NOTES_VOCAB,
+    START,
     notes_next_log_probs,
     notes_path_scores,
+    notes_row,
     notes_words,
 )
 
@@ -86,30 +91,36 @@ def path_log_prob(model, tokens, n_prefix):
 # --- the course notes' example, checked against numbers worked out by hand ----------------------
 
 
+def test_notes_table_uses_the_notes_numbers_and_rows_are_distributions():
+    # The notes' two lists, read in the lesson's vocabulary order </s>, étudiant, je, moi, suis.
+    assert NOTES_VOCAB == ("</s>", "étudiant", "je", "moi", "suis")
+    assert [NOTES_TABLE[START][w] for w in NOTES_VOCAB] == [0.1, 0.1, 0.3, 0.4, 0.1]
+    assert [notes_row(["moi"])[w] for w in NOTES_VOCAB] == [0.1, 0.1, 0.1, 0.1, 0.6]
+    assert notes_row(["je"])["suis"] == 0.8
+    for row in [*NOTES_TABLE.values(), notes_row(["suis", "je"])]:
+        assert sum(row.values()) == pytest.approx(1.0) and min(row.values()) > 0
+    assert notes_row(["suis", "je"]) == dict.fromkeys(NOTES_VOCAB, 0.2)  # any prefix not listed
+
+
 def test_notes_beam_tree_matches_the_hand_computed_numbers():
     result = beam_search(notes_next_log_probs, [], beam_width=2, max_new_tokens=10, eos_id=NOTES_EOS_ID)
     # (parent, word, cumulative log-prob, fate) of every kept/finished node, step by step.
     expected = [
         [(None, "moi", L(0.4), "kept"), (None, "je", L(0.3), "kept")],
-        [(1, "suis", L(0.3) + L(0.8), "kept"), (0, "je", L(0.4) + L(0.4), "kept")],
-        [(0, "étudiant", L(0.3) + L(0.8) + L(0.8), "kept"), (1, "suis", L(0.4) + L(0.4) + L(0.8), "kept")],
-        [
-            (0, "</s>", L(0.3) + L(0.8) + L(0.8) + L(0.9), "finished"),
-            (1, "étudiant", L(0.4) + L(0.4) + L(0.8) + L(0.8), "kept"),
-        ],
-        [(0, "</s>", L(0.4) + L(0.4) + L(0.8) + L(0.8) + L(0.9), "finished")],
+        # 0.4 * 0.6 = 0.3 * 0.8 = 0.24: a tie that rounding puts moi suis 2e-16 ahead
+        [(0, "suis", L(0.4) + L(0.6), "kept"), (1, "suis", L(0.3) + L(0.8), "kept")],
+        [(1, "étudiant", L(0.24) + L(0.6), "kept"), (0, "étudiant", L(0.24) + L(0.5), "kept")],
+        [(0, "</s>", L(0.144) + L(0.5), "finished"), (1, "</s>", L(0.12) + L(0.5), "finished")],
     ]
     # The best pruned node of each step: (parent, word, cumulative log-prob).
     best_pruned = [
-        (None, "suis", L(0.1)),
-        (0, "suis", L(0.4) + L(0.25)),
-        (0, "je", L(0.3) + L(0.8) + L(0.05)),
-        (1, "je", L(0.4) + L(0.4) + L(0.8) + L(0.05)),
-        (0, "je", L(0.4) + L(0.4) + L(0.8) + L(0.8) + L(0.025)),
+        (None, "</s>", L(0.1)),  # ties with étudiant and suis: the lower token id first
+        (0, "</s>", L(0.4) + L(0.1)),
+        (0, "</s>", L(0.24) + L(0.125)),
+        (0, "étudiant", L(0.144) + L(0.125)),
     ]
-    assert len(result.steps) == 5  # the width fell to 0 after two finished hypotheses
-    # 5 words per live beam, all recorded (the cap of 8 pruned per parent is not reached)
-    assert [len(candidates) for candidates in result.steps] == [5, 10, 10, 10, 5]
+    assert len(result.steps) == 4  # the width fell to 0 after two finished hypotheses
+    assert [len(candidates) for candidates in result.steps] == [5, 10, 10, 10]
     for step, (nodes, pruned) in enumerate(zip(expected, best_pruned)):
         candidates = result.steps[step]
         chosen = [c for c in candidates if c.fate != "pruned"]
@@ -122,30 +133,46 @@ def test_notes_beam_tree_matches_the_hand_computed_numbers():
         assert first_pruned.score == pytest.approx(pruned[2], abs=1e-12)
     assert [notes_words(h.tokens) for h in result.hypotheses] == [
         "je suis étudiant </s>",
-        "moi je suis étudiant </s>",
+        "moi suis étudiant </s>",
     ]
-    assert result.best.log_prob == pytest.approx(L(0.3 * 0.8 * 0.8 * 0.9), abs=1e-12)
+    assert result.best.log_prob == pytest.approx(L(0.3 * 0.8 * 0.6 * 0.5), abs=1e-12)
+    assert result.token_log_probs(result.best) == pytest.approx([L(0.3), L(0.8), L(0.6), L(0.5)])
 
 
 def test_notes_greedy_is_short_sighted():
     g = greedy(notes_next_log_probs, [], max_new_tokens=10, eos_id=NOTES_EOS_ID)
     beam = beam_search(notes_next_log_probs, [], beam_width=2, max_new_tokens=10, eos_id=NOTES_EOS_ID)
-    assert notes_words(g.best.tokens) == "moi je suis étudiant </s>"
-    assert notes_words(beam.best.tokens) == "je suis étudiant </s>"
-    assert math.exp(g.best.log_prob) == pytest.approx(0.4 * 0.4 * 0.8 * 0.8 * 0.9)  # 0.09216
-    assert math.exp(beam.best.log_prob) == pytest.approx(0.3 * 0.8 * 0.8 * 0.9)  # 0.1728
-    assert beam.best.log_prob > g.best.log_prob
+    assert notes_words(g.best.tokens) == "moi suis étudiant </s>"  # the notes' greedy answer
+    assert notes_words(beam.best.tokens) == "je suis étudiant </s>"  # the notes' beam answer
+    assert math.exp(g.best.log_prob) == pytest.approx(0.4 * 0.6 * 0.5 * 0.5)  # 0.06
+    assert math.exp(beam.best.log_prob) == pytest.approx(0.3 * 0.8 * 0.6 * 0.5)  # 0.072
+    assert math.exp(beam.best.log_prob - g.best.log_prob) == pytest.approx(1.2)
+    assert g.token_log_probs(g.best) == pytest.approx([L(0.4), L(0.6), L(0.5), L(0.5)])
 
 
-def test_notes_added_probabilities_rank_the_two_answers_the_wrong_way_round():
+def test_notes_sums_are_the_notes_and_rank_against_the_product():
     beam = notes_path_scores("je suis étudiant </s>")
-    greedy_path = notes_path_scores(["moi", "je", "suis", "étudiant", "</s>"])
-    assert beam.probs == (0.3, 0.8, 0.8, 0.9)
-    assert beam.added == pytest.approx(2.8) and greedy_path.added == pytest.approx(3.3)
-    assert beam.product == pytest.approx(0.1728) and greedy_path.product == pytest.approx(0.09216)
-    assert beam.log_prob == pytest.approx(L(0.1728))
-    assert greedy_path.added > beam.added  # the notes' sum prefers greedy's longer answer...
-    assert beam.product > greedy_path.product  # ...the probability of the sentence does not
+    greedy_path = notes_path_scores("moi suis étudiant </s>")
+    empty = notes_path_scores("</s>")
+    assert beam.probs == (0.3, 0.8, 0.6, 0.5)
+    assert sum(beam.probs[:2]) == pytest.approx(1.1) and sum(greedy_path.probs[:2]) == pytest.approx(1.0)
+    assert beam.added == pytest.approx(2.2) and greedy_path.added == pytest.approx(2.0)  # the notes' 2.2
+    assert beam.product == pytest.approx(0.072) and greedy_path.product == pytest.approx(0.06)
+    assert beam.log_prob == pytest.approx(L(0.072))
+    # je suis and moi suis: the sums rank them, the probabilities tie
+    assert notes_path_scores("je suis").product == pytest.approx(notes_path_scores("moi suis").product)
+    # Width 3 also keeps the empty translation: likeliest of all, last by the notes' sum.
+    wide = beam_search(notes_next_log_probs, [], beam_width=3, max_new_tokens=10, eos_id=NOTES_EOS_ID)
+    ranked = [notes_words(h.new_tokens) for h in wide.hypotheses]
+    assert ranked == ["</s>", "je suis étudiant </s>", "moi suis étudiant </s>"]
+    assert [notes_path_scores(words).product for words in ranked] == pytest.approx([0.1, 0.072, 0.06])
+    assert sorted(ranked, key=lambda words: -notes_path_scores(words).added) == ranked[1:] + ranked[:1]
+    assert empty.added == empty.product == 0.1
+    # length_penalty 1: log p per token, and je suis étudiant </s> is first again
+    fair = beam_search(notes_next_log_probs, [], beam_width=3, max_new_tokens=10, eos_id=NOTES_EOS_ID,
+                       length_penalty=1.0)
+    assert [notes_words(h.new_tokens) for h in fair.hypotheses] == [ranked[1], ranked[2], ranked[0]]
+    assert [h.score for h in fair.hypotheses] == pytest.approx([L(0.072) / 4, L(0.06) / 4, L(0.1)])
     with pytest.raises(ValueError, match="vocabulary"):
         notes_path_scores("je suis professeur")
 
@@ -306,7 +333,7 @@ def test_records_and_notes_table_load_without_torch_for_the_ui():
         "print(result.best.tokens, notes_path_scores('je suis').product, 'torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["(0,", "2,", "3,", "4)", "0.24", "False"]
+    assert out.stdout.split() == ["(2,", "4,", "1,", "0)", "0.24", "False"]
 
 
 def test_path_rebuilds_each_hypothesis_from_the_tree():
@@ -314,6 +341,20 @@ def test_path_rebuilds_each_hypothesis_from_the_tree():
     last = len(result.steps) - 1
     ends = [result.path(last, i) for i, c in enumerate(result.steps[last]) if c.fate == "kept"]
     assert [tuple(e) for e in ends] == [h.tokens for h in result.hypotheses]
+
+
+def test_token_log_probs_read_each_hypothesis_off_the_tree():
+    model = random_model(6, seed=5, eos_id=0, eos_bias=1.0)
+    result = beam_search(model, [2], beam_width=3, max_new_tokens=5, eos_id=0)
+    assert any(h.finished for h in result.hypotheses) and any(not h.finished for h in result.hypotheses)
+    for hyp in result.hypotheses:
+        per_token = result.token_log_probs(hyp)
+        assert len(per_token) == len(hyp.new_tokens)
+        assert sum(per_token) == pytest.approx(hyp.log_prob, abs=1e-12)
+        assert sum(per_token) == pytest.approx(path_log_prob(model, hyp.tokens, 1), abs=1e-12)
+    stranger = Hypothesis((2, 5, 5, 5), (5, 5, 5), -1.0, False, -1.0)
+    with pytest.raises(ValueError, match="not a path of this search"):
+        result.token_log_probs(stranger)
 
 
 # --- sampling ------------------------------------------------------------------------------------
@@ -390,6 +431,31 @@ def test_sample_only_emits_surviving_tokens(top_k, top_p, allowed):
     assert set(seq) == allowed  # every survivor turns up, nothing else ever does
 
 
+def test_sample_many_draws_each_sequence_from_one_generator_one_call_a_step():
+    model = random_model(7, seed=6, eos_id=0, eos_bias=0.5)
+    calls = []
+
+    def counted(batch):
+        calls.append(len(batch))
+        return model(batch)
+
+    drawn = sample_many(counted, [3], n=6, max_new_tokens=8, eos_id=0, generator=torch.Generator().manual_seed(1))
+    assert len(drawn) == 6 and len(calls) <= 8 and calls[0] == 6  # all live sequences in one call
+    assert calls == sorted(calls, reverse=True)  # finished ones drop out
+    for hyp in drawn:
+        assert hyp.tokens[0] == 3 and hyp.new_tokens == hyp.tokens[1:]
+        assert hyp.finished == (hyp.tokens[-1] == 0) and 0 not in hyp.new_tokens[:-1]
+        assert hyp.log_prob == hyp.score == pytest.approx(path_log_prob(model, hyp.tokens, 1), abs=1e-12)
+    assert len({h.tokens for h in drawn}) > 1  # independent draws, not one sequence six times
+    again = sample_many(model, [3], n=6, max_new_tokens=8, eos_id=0, generator=torch.Generator().manual_seed(1))
+    assert again == drawn
+    one = sample(model, [3], max_new_tokens=8, eos_id=0, generator=torch.Generator().manual_seed(2))
+    first = sample_many(model, [3], n=1, max_new_tokens=8, eos_id=0, generator=torch.Generator().manual_seed(2))
+    assert one == list(first[0].tokens)  # sample is sample_many of one
+    cold = sample_many(model, [3], n=4, max_new_tokens=8, eos_id=0, temperature=0)
+    assert {h.tokens for h in cold} == {greedy(model, [3], max_new_tokens=8, eos_id=0).best.tokens}
+
+
 def test_sample_stops_at_eos_and_temperature_zero_is_greedy():
     model = random_model(6, seed=9, eos_id=5, eos_bias=1.0)
     g = greedy(model, [2], max_new_tokens=8, eos_id=5)
@@ -451,6 +517,7 @@ def test_model_adapter_returns_the_last_positions_log_probs():
         (lambda: filter_distribution(LOGITS[None], top_k=1), "logits"),
         (lambda: sample(notes_next_log_probs, [], max_new_tokens=3, temperature=math.inf), "temperature"),
         (lambda: sample(notes_next_log_probs, [], max_new_tokens=3, generator=0), "generator"),
+        (lambda: sample_many(notes_next_log_probs, [], n=0, max_new_tokens=3), "n must"),
     ],
 )
 def test_bad_arguments_raise_value_errors_that_name_the_argument(call, name):

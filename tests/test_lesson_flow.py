@@ -229,3 +229,13 @@ async def test_from_a_pages_own_pace_minus_is_slower_and_plus_faster(walk):
         assert trainer.sent[-1] == SetPace(30.0)
         await pilot.press("minus", "minus", "minus", "minus", "minus")
         assert trainer.sent[-1] == SetPace(1.0)  # the slowest, and no further
+
+
+def test_the_check_line_tells_a_value_from_its_bound():
+    from nntui.curriculum.checks import parse_check
+    from nntui.widgets.check_line import check_text
+
+    check = parse_check("beam_logp < -2.3 and max(accuracy) < 0.2")
+    line = str(check_text(check, {"beam_logp": -2.303, "max(accuracy)": 0.19}, False, "en"))
+    assert "beam_logp -2.303 < -2.3" in line and "max(accuracy) 0.19 < 0.2" in line and line.startswith("○")
+    assert "核对" in str(check_text(check, {}, True, "zh")) and "beam_logp – < -2.3" in str(check_text(check, {}, True, "zh"))

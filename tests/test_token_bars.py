@@ -24,7 +24,7 @@ def char_distribution(**filters) -> tuple[list[float], list[float]]:
 
 
 def notes_bars(top_k: int = 2) -> TokenBars:
-    """The notes' first step (0.3, 0.4, 0.1, 0.1, 0.1) with top-k filtering."""
+    """The notes' first step (</s> 0.1, étudiant 0.1, je 0.3, moi 0.4, suis 0.1) with top-k filtering."""
     probs = [NOTES_TABLE[START][w] for w in NOTES_VOCAB]
     kept = filter_distribution(torch.tensor(probs, dtype=torch.float64).log(), top_k=top_k).tolist()
     bars = TokenBars()
@@ -39,7 +39,7 @@ def lines(bars: TokenBars, width: int = 60, height: int = 12, no_color: bool = F
 def test_rows_are_sorted_by_probability_ties_in_token_order():
     bars = notes_bars()
     text = lines(bars)
-    assert [NOTES_VOCAB[i] for i in bars.shown] == ["moi", "je", "suis", "étudiant", "</s>"]
+    assert [NOTES_VOCAB[i] for i in bars.shown] == ["moi", "je", "</s>", "étudiant", "suis"]
     assert text[1].split()[:3] == ["moi", text[1].split()[1], "0.400"]
     assert [row.split()[-2] for row in text[3:6]] == ["0.100"] * 3
     assert text[0].startswith("after <s>") and text[0].rstrip().endswith("p   kept")
@@ -61,7 +61,7 @@ def test_filtered_tokens_are_dim():
     bars = notes_bars(top_k=2)
     strips = bars.render_bars(60, 8)
     kept_label = next(seg for seg in strips[1] if seg.text.strip() == "moi")
-    cut_label = next(seg for seg in strips[3] if seg.text.strip() == "suis")
+    cut_label = next(seg for seg in strips[3] if seg.text.strip() == "</s>")
     assert kept_label.style.color != cut_label.style.color
 
 
@@ -75,7 +75,7 @@ def test_bars_use_eighth_blocks_for_sub_cell_lengths():
     bars = notes_bars()
     strips = bars.render_bars(60, 8)
     top, second = bar_eighths(strips[1]), bar_eighths(strips[2])
-    assert top == 8 * (60 - 8 - 1 - 1 - 12)  # the most likely token fills the bar width
+    assert top == 8 * (60 - 1 - 8 - 1 - 1 - 12)  # the most likely token fills the bar width (the last cell is a gap)
     assert second == round(0.3 / 0.4 * top) and second % 8  # 0.3 / 0.4 of it, ending in a partial block
 
 
@@ -107,6 +107,19 @@ def test_any_size_gives_exact_widths():
                     strips = bars.render_bars(width, height, no_color=no_color)
                     assert len(strips) <= height
                     assert all(s.cell_length == width for s in strips), (width, height)
+
+
+def test_column_headings_outlast_a_long_title_and_follow_the_language():
+    """At 80x24 the panel is 23 columns: the title gives way (cut with "…"), "p" and "kept" stay."""
+    bars = notes_bars()
+    bars.show(list(NOTES_VOCAB), [0.3, 0.4, 0.1, 0.1, 0.1], [0.43, 0.57, 0, 0, 0],
+              title="next token · T 1 · top-k 2 · top-p 1")
+    head = lines(bars, 23, 8)[0]
+    assert head.startswith("next tok") and "…" in head and head.rstrip().endswith("p   kept")
+    assert head[-1] == " "  # a gap to the panel beside it
+    bars.lang = "zh"
+    text = "\n".join(lines(bars, 40, 4))
+    assert "保留" in text and "另有 3 个词元" in text and "kept" not in text and "more" not in text
 
 
 def test_token_label_makes_whitespace_visible():

@@ -37,8 +37,8 @@ storing vocab * beam_width nodes a step for a 50k-token vocabulary.
 
 The records live in decoding_records, which never imports torch: they hold only Python ints,
 floats, strs and tuples, so a result pickles to the UI process and to_dict() is JSON-able.
-Sampling (filter_distribution, sample) draws the next token instead of searching; it lives in
-decoding_sampling. Both are re-exported here.
+Sampling (filter_distribution, sample, sample_many) draws the next token instead of searching;
+it lives in decoding_sampling and is re-exported here.
 """
 
 from __future__ import annotations
@@ -59,11 +59,12 @@ from nntui.lab.decoding_sampling import (
     _rows,
     filter_distribution,
     sample,
+    sample_many,
 )
 
 __all__ = [
     "BeamSearchResult", "Candidate", "Hypothesis", "beam_search", "filter_distribution", "greedy",
-    "model_next_log_probs", "pruned_per_parent", "sample",
+    "model_next_log_probs", "pruned_per_parent", "sample", "sample_many",
 ]
 
 

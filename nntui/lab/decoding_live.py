@@ -1,15 +1,20 @@
 """Greedy against beam search, live: on the notes' toy translator, or on a name model as it trains.
 
-model = "notes"  the course notes' five-word bigram table (decoding_notes.py). Nothing trains:
-                 the single step decodes from <s> and emits the tree. Greedy says "moi je suis
-                 étudiant </s>" (0.092), beam search of width 2 or more "je suis étudiant </s>"
-                 (0.173). The prompt is ignored (the notes' example always starts at <s>).
+model = "notes"  the course notes' five-word table (decoding_notes.py: the notes' numbers, and the
+                 lesson's where the notes give none). Nothing trains: the single step decodes
+                 from <s>. Greedy says "moi suis étudiant </s>" (0.06), beam search of width 2
+                 "je suis étudiant </s>" (0.072, the notes' sum 2.2), width 3 the empty "</s>"
+                 (0.1). The prompt is ignored (the notes' example always starts at <s>).
 model = "names"  a character GRU (names_lm.py) trains on 5,163 first names. Every probe_every
                  steps (and at steps 1 and the last) the prompt's continuations are decoded:
-                 greedy, beam search, the next-letter distribution and one sample.
+                 greedy, beam search, the next-letter distribution and ten samples.
 
 Every decoding setting is live: changing it re-decodes at once from the current model, also
 after the run has finished, so a learner can try prompts and widths on the trained model.
+Decoding never touches the training (no shared random numbers, no state), so a prompt sent live
+to a run gives the very decoding that a run started with that prompt gives at the same step:
+the lesson screen (which sends a page's prompt live) and `nntui claims` (which starts a run
+with it) agree; tests/test_lab_decoding_live.py checks it.
 
 What a decoding reports
   Metrics   beam_logp    log P of beam search's best answer (the new tokens, end included)
@@ -18,30 +23,31 @@ What a decoding reports
                          Not always >= 0: a length_penalty ranks by something else, and a
                          finished beam narrows the search (decoding.py), so beam can miss
                          greedy's path.
+            beam_sum_p, greedy_sum_p
+                         the notes' score of each answer: its tokens' probabilities added up
+            samples_distinct  how many of the ten samples differ
+            samples_in_data   (names) how many of them are names of the training list
             train_loss   (names, every step) the batch's mean per-character cross entropy
   Decoding  the beam tree (with eos_id), greedy's tree beside it, the distribution of the token
             after the prompt ("probs": the model's softmax at temperature 1; "kept": what
-            temperature, top_k and top_p leave, renormalised, 0 where filtered out) and one
-            sampled continuation (the new tokens only, from a generator seeded by the seed and
-            the step, so one step's sample is the same each time it is redrawn).
+            temperature, top_k and top_p leave, renormalised, 0 where filtered out) and ten
+            sampled sequences, drawn with those settings from a generator seeded by the seed
+            and the step: one step redrawn gives the same samples, and a changed knob reshapes
+            the same random draws.
 Search (greedy and beam) ignores temperature, top_k and top_p: they only shape sampling.
 
 The names vocabulary is "." (start and end of a name, id 0) and a-z; the prefix of a search is
 [0, *prompt letters], so every hypothesis starts with it. The event's `vocab` shows id 0 as ".".
 
-The lesson's case, measured here with the defaults (names, prompt "wi", beam width 3, 1,500
-steps: ~8 s on 1 torch thread). Log-probabilities are of the letters after the prompt, end
-included; the probability in brackets:
-    seed 0   greedy  william  -4.84 (0.0079)   beam  wilbert  -3.42 (0.0327)   gain +1.42
-    seed 1   greedy  willian  -4.51 (0.0110)   beam  willie   -3.36 (0.0349)   gain +1.15
-    seed 2   greedy  willia   -3.69 (0.0250)   beam  willy    -2.67 (0.0691)   gain +1.02
-Greedy commits to the likeliest next letter every time (w-i-l-l-i-a...) and pays for it in the
-letters after; beam search keeps three candidates and finds a name 3-4 times as probable. Width 4 gives the same answers. The answers themselves move as the model trains
-(Adam at a constant lr never settles): at the checkpoints 1,000, 1,250, ..., 2,500 of seeds
-0-2, beam beat greedy on "wi" by more than 0.1 nats at 16 of 21. Other prompts where width 3
-wins at step 1,500 on all three seeds (seed 0's answers): "ma" margerita -5.72 / margaret
--4.89, "gl" glandice -6.10 / glenna -3.24, "g" gerrie -5.36 / greg -4.33, "w" william -5.66 /
-wilbert -4.24.
+The lesson's names pages (beam width 3, 1,000 steps, ~5 s on 1 torch thread). Log-probabilities
+are of the letters after the prompt, end included:
+    seed 0  "br"  greedy brittnie  -4.90   beam brenda  -3.15   gain +1.75
+            "mi"  greedy michale   -5.07   beam mickie  -3.52   gain +1.55
+    seed 1  "br"  greedy brittany  -4.81   beam brande  -4.20   gain +0.60
+    seed 2  "br"  greedy britta    -4.24   beam branda  -4.02   gain +0.22
+The answers move as the model trains (Adam at a constant lr never settles): on seed 0, "wi" gives
+william for both at step 1,000 but wilbert (-3.47) against willianne (-5.06) at step 1,500. The
+lesson quotes seed 0 at its own step count only; `nntui claims beam-search` prints them.
 """
 
 from __future__ import annotations
@@ -54,9 +60,12 @@ import torch
 from nntui.events import Decoding, Event, Metrics
 from nntui.lab import catalog
 from nntui.lab.base import Experiment
-from nntui.lab.decoding import beam_search, filter_distribution, greedy, sample
+from nntui.lab.decoding import beam_search, filter_distribution, greedy
 from nntui.lab.decoding_notes import NOTES_EOS_ID, NOTES_VOCAB, notes_next_log_probs
+from nntui.lab.decoding_records import BeamSearchResult, Hypothesis
+from nntui.lab.decoding_sampling import sample_many
 
+SAMPLES = 10  # names (or sentences) drawn at every decoding
 DECODING_PARAMS = ("prompt", "beam_width", "length_penalty", "max_new_tokens", "temperature", "top_k", "top_p")
 
 
@@ -117,7 +126,7 @@ class DecodingLive(Experiment):
 
     @torch.no_grad()
     def decode(self, step: int) -> Decoding:
-        """Greedy, beam search, the next-token distribution and a sample, from the current model."""
+        """Greedy, beam search, the next-token distribution and ten samples, from the current model."""
         p = self.params
         prefix = self.prefix
         beam = beam_search(
@@ -127,16 +136,17 @@ class DecodingLive(Experiment):
         best_greedy = greedy(self.next_log_probs, prefix, max_new_tokens=p["max_new_tokens"], eos_id=self.eos_id)
         row = self.next_log_probs([prefix])[0].double()
         kept = filter_distribution(row, temperature=p["temperature"], top_k=p["top_k"], top_p=p["top_p"])
-        generator = torch.Generator().manual_seed((self.seed * 1_000_003 + step) % 2**63)
-        drawn = sample(
-            self.next_log_probs, prefix, max_new_tokens=p["max_new_tokens"], eos_id=self.eos_id,
-            temperature=p["temperature"], top_k=p["top_k"], top_p=p["top_p"], generator=generator,
-        )
+        samples = self.draw_samples(step)
         self.last = {
             "beam_logp": beam.best.log_prob,
             "greedy_logp": best_greedy.best.log_prob,
             "beam_gain": beam.best.log_prob - best_greedy.best.log_prob,
+            "beam_sum_p": added_probabilities(beam),
+            "greedy_sum_p": added_probabilities(best_greedy),
+            "samples_distinct": float(len({s.tokens for s in samples})),
         }
+        if self.lm is not None:
+            self.last["samples_in_data"] = float(sum(self.in_data(s) for s in samples))
         return Decoding(
             step,
             vocab=list(self.vocab),
@@ -150,10 +160,38 @@ class DecodingLive(Experiment):
                 "top_k": p["top_k"],
                 "top_p": p["top_p"],
             },
-            sample=drawn[len(prefix):],
+            samples=[
+                {"tokens": list(s.tokens), "log_prob": s.log_prob, "finished": s.finished,
+                 "in_data": self.in_data(s) if self.lm is not None else None}
+                for s in samples
+            ],
         )
+
+    def draw_samples(self, step: int) -> list[Hypothesis]:
+        """SAMPLES continuations of the prompt at the current temperature, top_k and top_p.
+
+        The generator is seeded by the seed and the step alone: one step redrawn with the same
+        settings gives the same names, and a changed knob reshapes the same random draws.
+        """
+        p = self.params
+        generator = torch.Generator().manual_seed((self.seed * 1_000_003 + step) % 2**63)
+        return sample_many(
+            self.next_log_probs, self.prefix, n=SAMPLES, max_new_tokens=p["max_new_tokens"], eos_id=self.eos_id,
+            temperature=p["temperature"], top_k=p["top_k"], top_p=p["top_p"], generator=generator,
+        )
+
+    def in_data(self, drawn: Hypothesis) -> bool:
+        """Whether a sampled name is one of the training names (a finished one, end token dropped)."""
+        from nntui.lab import names_lm
+
+        return drawn.finished and names_lm.decode(drawn.tokens[1:-1]) in names_lm.name_set()
 
     def summary(self) -> dict[str, float]:
         """The last step's loss (names) and the latest decoding's log-probs and gain."""
         out = {"train_loss": self.last_loss} if self.lm is not None else {}
         return out | self.last
+
+
+def added_probabilities(result: BeamSearchResult) -> float:
+    """The notes' score of the answer: its tokens' probabilities added up (not a probability)."""
+    return sum(math.exp(lp) for lp in result.token_log_probs(result.best))

@@ -66,6 +66,20 @@ class BeamSearchResult:
             step -= 1
             candidate = self.kept(step)[candidate.parent]
 
+    def token_log_probs(self, hypothesis: Hypothesis) -> tuple[float, ...]:
+        """log P of each of the hypothesis's new tokens, read off the tree (no model call)."""
+        log_probs, parent = [], None
+        for step, token in enumerate(hypothesis.new_tokens):
+            node = next(
+                (c for c in self.steps[step] if c.parent == parent and c.token == token and c.fate != "pruned"),
+                None,
+            )
+            if node is None:
+                raise ValueError(f"{hypothesis.tokens} is not a path of this search")
+            log_probs.append(node.log_prob)
+            parent = self.kept(step).index(node) if node.fate == "kept" else None
+        return tuple(log_probs)
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)  # tuples become lists only under json.dumps
 

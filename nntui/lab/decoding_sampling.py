@@ -12,8 +12,9 @@ three knobs trade variety against sense. filter_distribution applies them in thi
                survives, so the set is never empty.
 
 Removed tokens get probability exactly 0 (so torch.multinomial can never draw them) and the
-survivors are renormalised to sum to 1. sample() rolls a sequence out one draw at a time from a
-torch.Generator, so a seed gives the same sequence every time.
+survivors are renormalised to sum to 1. sample_many() rolls n sequences out one draw at a time
+from one torch.Generator (all unfinished ones in one model call a step), so a seed gives the same
+sequences every time; sample() is one of them.
 
 The argument checks and the checked model call live here too; decoding.py shares them.
 """
@@ -24,6 +25,8 @@ import math
 from typing import Any, Callable, Sequence
 
 import torch
+
+from nntui.lab.decoding_records import Hypothesis
 
 # next_log_probs(batch of token lists) -> (len(batch), vocab) log-probabilities of the next token.
 NextLogProbs = Callable[[list[list[int]]], torch.Tensor]
@@ -77,23 +80,58 @@ def sample(
     generator: torch.Generator | None = None,
 ) -> list[int]:
     """The whole sequence (prefix included), drawn one token at a time, stopping after eos_id."""
+    drawn = sample_many(
+        next_log_probs, prefix, n=1, max_new_tokens=max_new_tokens, eos_id=eos_id,
+        temperature=temperature, top_k=top_k, top_p=top_p, generator=generator,
+    )
+    return list(drawn[0].tokens)
+
+
+def sample_many(
+    next_log_probs: NextLogProbs,
+    prefix: Sequence[int],
+    *,
+    n: int,
+    max_new_tokens: int,
+    eos_id: int | None = None,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    top_p: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> list[Hypothesis]:
+    """n sequences drawn independently from one generator, as Hypothesis records (score = log_prob).
+
+    All unfinished sequences have the same length, so each step is one model call for all of them.
+    log_prob is the model's own log P of the drawn tokens (temperature 1, nothing filtered): the
+    number the searches rank by, so a sample can be compared with their answers.
+    """
+    _check_positive_int("n", n)
     _check_positive_int("max_new_tokens", max_new_tokens)
     _check_eos_id(eos_id)
     _check_filter(temperature, top_k, top_p)
     if generator is not None and not isinstance(generator, torch.Generator):
         raise ValueError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
-    seq = _check_prefix(prefix)
+    start = _check_prefix(prefix)
+    seqs = [list(start) for _ in range(n)]
+    log_probs = [0.0] * n
+    live = list(range(n))
     for _ in range(max_new_tokens):
-        row = _rows(next_log_probs, [seq], eos_id)[0]
-        probs = filter_distribution(row, temperature=temperature, top_k=top_k, top_p=top_p)
-        if temperature == 0:
-            token = int(torch.argmax(probs))  # greedy: no draw, the generator is left untouched
-        else:
-            token = int(torch.multinomial(probs, 1, generator=generator))
-        seq.append(token)
-        if token == eos_id:
+        rows = _rows(next_log_probs, [seqs[i] for i in live], eos_id)
+        for i, row in zip(live, rows):
+            probs = filter_distribution(row, temperature=temperature, top_k=top_k, top_p=top_p)
+            if temperature == 0:
+                token = int(torch.argmax(probs))  # greedy: no draw, the generator is left untouched
+            else:
+                token = int(torch.multinomial(probs, 1, generator=generator))
+            seqs[i].append(token)
+            log_probs[i] += row[token].item()
+        live = [i for i in live if seqs[i][-1] != eos_id]
+        if not live:
             break
-    return seq
+    return [
+        Hypothesis(tuple(seq), tuple(seq[len(start):]), lp, seq[-1] == eos_id, lp)
+        for seq, lp in zip(seqs, log_probs)
+    ]
 
 
 # --- checks shared with decoding.py ------------------------------------------------------------

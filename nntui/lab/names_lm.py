@@ -58,6 +58,12 @@ def load_names() -> tuple[str, ...]:
     return tuple(line.strip() for line in text.splitlines() if line.strip())
 
 
+@functools.lru_cache(maxsize=1)
+def name_set() -> frozenset[str]:
+    """The shipped names as a set: is a sampled name one the model was trained on?"""
+    return frozenset(load_names())
+
+
 def encode(text: str) -> list[int]:
     """'em' -> [5, 13]: letters only; raises ValueError naming a character outside the vocabulary."""
     for ch in text:

@@ -16,6 +16,7 @@ tried but did not keep, counted from the vocabulary). Under the tree, the answer
 best hypothesis and greedy's, each with its log-probability and probability (exp of the sum),
 and which is more probable. `revealed` limits the drawing to the first expansions (`<`, `>`);
 then the answers are the best so far, and the last line says "expansion 2/5".
+Its own words follow `lang` ("en" or "zh"); tokens and numbers are the same in both.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from textual.binding import Binding
 from textual.color import Color
 from textual.strip import Strip
 
+from nntui.i18n import t
 from nntui.lab.decoding_records import BeamSearchResult
 
 from .beam_tree_layout import AT_BEST, AT_BEST_LAST, BEFORE_BEST, ROOT, Row, SearchTree, fit_rows
@@ -42,7 +44,20 @@ BEST_COLOR = "#ffaf00"
 FINISHED_COLOR = "#5fd75f"
 GREEDY_COLOR = "#5fafff"
 BEST_MARK, FINISHED_MARK, PRUNED_MARK, GREEDY_MARK = "★", "■", "×", "◇"
-LEGEND = f"{BEST_MARK} best  {FINISHED_MARK} finished  {PRUNED_MARK} pruned"
+
+
+def legend(lang: str) -> str:
+    return "  ".join(f"{mark} {t(key, lang)}" for mark, key in (
+        (BEST_MARK, "beam_best"), (FINISHED_MARK, "beam_finished"), (PRUNED_MARK, "beam_pruned")))
+
+
+def _cut_last(runs: list[tuple[str, Style]], width: int) -> list[tuple[str, Style]]:
+    """`runs` in `width` cells, the last run cut with "…" where they do not fit."""
+    head = sum(cell_len(text) for text, _ in runs[:-1])
+    text, style = runs[-1]
+    if head + cell_len(text) <= width or head >= width:
+        return runs
+    return [*runs[:-1], (fit_text(text, width - head).rstrip(), style)]
 
 
 class BeamTree(AppFreeRender, LineCacheWidget, can_focus=True):
@@ -84,7 +99,7 @@ class BeamTree(AppFreeRender, LineCacheWidget, can_focus=True):
             self._error = ""
         except (KeyError, TypeError, ValueError, IndexError) as exc:  # bad data: say so, never crash
             self._tree, self._greedy = None, None
-            self._error = f"cannot draw this search: {type(exc).__name__}: {exc}"
+            self._error = f"{type(exc).__name__}: {exc}"
         self._vocab = [str(v) for v in vocab]
         # Character-level vocabularies spell words; word-level ones need spaces between tokens.
         single = sum(cell_len(v) == 1 for v in self._vocab)
@@ -170,8 +185,8 @@ class BeamTree(AppFreeRender, LineCacheWidget, can_focus=True):
         st = self._styles(base, fg, bg, no_color)
         tree = self.tree
         if tree is None:
-            message = self._error or "waiting for a beam search"
-            return [self._line([(self.title or "beam search", st["bold"])], width, st),
+            message = f"{t('cannot_draw', self.lang)}: {self._error}" if self._error else t("waiting_beam", self.lang)
+            return [self._line([(self.title or t("beam_search", self.lang), st["bold"])], width, st),
                     self._line([(message, st["muted"])], width, st)][:height]
         leader = tree.leader(self._revealed)
         greedy_node = self._greedy_node()
@@ -202,14 +217,15 @@ class BeamTree(AppFreeRender, LineCacheWidget, can_focus=True):
 
     def _title_line(self, width: int, st: dict) -> Strip:
         result = self.tree.result  # type: ignore[union-attr]
-        text = self.title or "beam search"
-        text += f" · width {result.beam_width}"
+        text = self.title or t("beam_search", self.lang)
+        text += " · " + t("beam_width", self.lang).format(n=result.beam_width)
         if result.length_penalty:
-            text += f" · length penalty {result.length_penalty:g}"
+            text += " · " + t("length_penalty", self.lang).format(x=f"{result.length_penalty:g}")
         runs = [(text, st["bold"])]
         room = width - cell_len(text) - 2
-        if room >= cell_len(LEGEND):
-            runs.append((LEGEND.rjust(room + 2), st["muted"]))
+        marks = legend(self.lang)
+        if room >= cell_len(marks):
+            runs.append((" " * (room + 2 - cell_len(marks)) + marks, st["muted"]))
         return self._line(runs, width, st)
 
     def _tree_lines(self, rows: list[Row], width: int, st: dict, best_path: set[int], leader: int | None, greedy_node: int | None) -> list[Strip]:
@@ -245,8 +261,11 @@ class BeamTree(AppFreeRender, LineCacheWidget, can_focus=True):
                 if show_numbers:
                     number_style = st["pruned"] if node.fate == "pruned" else st["text"]
                     runs.append(("  " + logs[row.node].rjust(log_w) + "  " + sums[row.node].rjust(sum_w), number_style))
-            runs += self._tags(row, leader, greedy_node, best_path, final, st)
-            out.append(self._line(runs, width, st))
+            room = width - sum(cell_len(text) for text, _ in runs)
+            tags = self._tags(row, leader, greedy_node, best_path, final, st)
+            if sum(cell_len(text) for text, _ in tags) > room:  # what the fold hides, in marks only
+                tags = self._tags(row, leader, greedy_node, best_path, final, st, compact=True)
+            out.append(self._line(runs + tags, width, st))
         return out
 
     @staticmethod
@@ -265,26 +284,32 @@ class BeamTree(AppFreeRender, LineCacheWidget, can_focus=True):
             runs.append(("━" if heavy_branch else "─", st["best"] if heavy_branch else st["muted"]))
         return runs
 
-    def _tags(self, row: Row, leader: int | None, greedy_node: int | None, best_path: set[int], final: bool, st: dict) -> list[tuple[str, Style]]:
-        """The marks after the numbers: ★ on the best path, ◇ greedy, and what the fold hides."""
+    def _tags(
+        self, row: Row, leader: int | None, greedy_node: int | None, best_path: set[int], final: bool, st: dict,
+        compact: bool = False,
+    ) -> list[tuple[str, Style]]:
+        """The marks after the numbers: ★ on the best path, ◇ greedy, and what the fold hides
+        ("+1 beam +4 pruned"; `compact`: "+1 +4×", the legend's mark for pruned)."""
         node = self.tree.nodes[row.node]  # type: ignore[union-attr]
         runs: list[tuple[str, Style]] = []
         if row.node != ROOT:  # a column of its own, so that the marks after it line up
             fate_mark = {"pruned": PRUNED_MARK, "finished": FINISHED_MARK}.get(node.fate, " ")
             runs.append((" " + fate_mark, st["pruned"] if node.fate == "pruned" else st["finished"]))
         if row.node == leader:
-            runs.append((f" {BEST_MARK} {'best' if final else 'leading'}", st["best"]))
+            runs.append((f" {BEST_MARK} {t('beam_best' if final else 'beam_leading', self.lang)}", st["best"]))
         elif row.node in best_path and row.node != ROOT:
             runs.append((" " + BEST_MARK, st["best"]))
         if row.node == greedy_node and row.node != ROOT:
-            runs.append((f" {GREEDY_MARK} greedy", st["greedy"]))
+            runs.append((f" {GREEDY_MARK} {t('greedy', self.lang)}", st["greedy"]))
         hidden = []
         if row.hidden_beams:
-            hidden.append(f"+{row.hidden_beams} beam{'s' if row.hidden_beams != 1 else ''}")
+            key = "hidden_beam" if row.hidden_beams == 1 else "hidden_beams"
+            hidden.append(f"+{row.hidden_beams}" if compact else t(key, self.lang).format(n=row.hidden_beams))
         if row.hidden_pruned:
-            hidden.append(f"+{row.hidden_pruned} pruned")
+            pruned = t("hidden_pruned", self.lang).format(n=row.hidden_pruned)
+            hidden.append(f"+{row.hidden_pruned}{PRUNED_MARK}" if compact else pruned)
         if hidden:
-            runs.append(("  " + " ".join(hidden), st["muted"]))
+            runs.append(((" " if compact else "  ") + " ".join(hidden), st["muted"]))
         return runs
 
     def _answer_lines(self, leader: int | None, width: int, st: dict) -> list[list[tuple[str, Style]]]:
@@ -292,14 +317,16 @@ class BeamTree(AppFreeRender, LineCacheWidget, can_focus=True):
         tree = self.tree
         assert tree is not None
         final = self._revealed >= tree.n_steps
+        lang = self.lang
+        not_yet = t("not_expanded", lang)
         answers: list[tuple[str, str, float | None, Style]] = []
         if leader is not None:
             tokens = tree.tokens(leader)
             done = tree.nodes[leader].fate == "finished"
-            answers.append(("beam", self._lead() + self._sentence(tokens) + ("" if done or final else " …"),
+            answers.append((t("beam", lang), self._lead() + self._sentence(tokens) + ("" if done or final else " …"),
                             tree.nodes[leader].score, st["best"]))
         else:
-            answers.append(("beam", "(not expanded yet)", None, st["best"]))
+            answers.append((t("beam", lang), not_yet, None, st["best"]))
         greedy_log = None
         if self._greedy is not None and self._greedy.hypotheses:
             hyp = self._greedy.hypotheses[0]
@@ -307,21 +334,22 @@ class BeamTree(AppFreeRender, LineCacheWidget, can_focus=True):
             cut = self._greedy.steps[n - 1] if 0 < n <= len(self._greedy.steps) else ()
             greedy_log = hyp.log_prob if n == len(hyp.new_tokens) else (cut[0].score if cut else 0.0)
             text = self._lead() + self._sentence(hyp.new_tokens[:n]) + ("" if n == len(hyp.new_tokens) else " …")
-            answers.append(("greedy", text if n else "(not expanded yet)", greedy_log if n else None, st["greedy"]))
+            answers.append((t("greedy", lang), text if n else not_yet, greedy_log if n else None, st["greedy"]))
 
         text_w = max(cell_len(a[1]) for a in answers)
+        label_w = max(7, *(cell_len(a[0]) + 1 for a in answers))
         lines = []
         for label, text, log_p, label_style in answers:
-            runs = [(label.ljust(7), label_style), (text.ljust(text_w), st["text"])]
+            runs = [(fit_text(label, label_w), label_style), (fit_text(text, text_w), st["text"])]
             if log_p is not None:
                 runs.append((f"   log p {fmt_log(log_p)}  p {fmt_prob(math.exp(log_p))}", st["muted"]))
             lines.append(runs)
-        # Numbers first when a sentence would push them off the line: cut the sentence instead.
+        # Numbers first when a sentence would push them off the line: cut the sentence instead ("…").
         if any(sum(cell_len(text) for text, _ in runs) > width for runs in lines):
-            lines = [numbers_first(runs) for runs in lines]
+            lines = [_cut_last(numbers_first(runs), width) for runs in lines]
 
         if not final:
-            lines.append([(f"expansion {self._revealed}/{tree.n_steps}  (> next, < back)", st["muted"])])
+            lines.append([(t("expansion", lang).format(i=self._revealed, n=tree.n_steps), st["muted"])])
         elif leader is not None and greedy_log is not None:
-            lines.append([(verdict(tree.nodes[leader].score, greedy_log), st["text"])])
+            lines.append([(verdict(tree.nodes[leader].score, greedy_log, lang), st["text"])])
         return lines

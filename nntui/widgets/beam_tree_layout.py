@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Sequence
 
+from nntui.i18n import t
 from nntui.lab.decoding_records import BeamSearchResult
 
 ROOT = 0  # node id of the prefix
@@ -228,13 +229,13 @@ def fmt_prob(p: float) -> str:
     return f"{p:.3f}" if p >= 0.001 or p == 0 else f"{p:.1e}"
 
 
-def verdict(beam_log: float, greedy_log: float) -> str:
+def verdict(beam_log: float, greedy_log: float, lang: str = "en") -> str:
     """Which answer is more probable, and how many times: the ratio of exp(log p)."""
     if abs(beam_log - greedy_log) < 1e-9:
-        return "beam and greedy are equally probable"
+        return t("equally_probable", lang)
     ratio = math.exp(abs(beam_log - greedy_log))
     winner, loser = ("beam", "greedy") if beam_log > greedy_log else ("greedy", "beam")
-    return f"{winner}'s answer is {ratio:.3g}× as probable as {loser}'s"
+    return t("as_probable", lang).format(winner=t(winner, lang), loser=t(loser, lang), ratio=f"{ratio:.3g}")
 
 
 def numbers_first(runs: list) -> list:

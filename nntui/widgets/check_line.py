@@ -27,10 +27,22 @@ def check_text(check: Check, observed: Mapping[str, float], done: bool, lang: st
             text.append(" · ", style="dim")
         value = observed.get(clause.key)
         holds = clause.holds(observed)
-        shown = "–" if value is None else f"{value:.3g}"
+        shown, bound = _distinct(value, clause.value)
         text.append(f"{clause.key} {shown}", style="green" if holds else "")
-        text.append(f" {clause.op} {clause.value:g}", style="dim")
+        text.append(f" {clause.op} {bound}", style="dim")
     return text
+
+
+def _distinct(value: float | None, bound: float) -> tuple[str, str]:
+    """Value and bound with the fewest digits (3 or more) that tell them apart, so the line
+    never reads "-2.3 < -2.3" for -2.303 < -2.3."""
+    if value is None:
+        return "–", f"{bound:g}"
+    for digits in range(3, 9):
+        shown, limit = f"{value:.{digits}g}", f"{bound:.{digits}g}"
+        if shown != limit or value == bound:
+            return shown, limit
+    return shown, limit
 
 
 class CheckLine(Static):

@@ -5,7 +5,9 @@ so that the most likely token fills the bar width, its probability, and, when a 
 distribution is given (temperature / top-k / top-p, renormalised, 0 = filtered out), the
 probability it keeps. Filtered tokens are dim and marked "✗"; with NO_COLOR their bar is drawn
 with "·" instead of blocks, so the cut stays visible without colour. What does not fit is
-summed up on a last line: "… 7 more tokens, p=0.03".
+summed up on a last line: "… 7 more tokens, p=0.03". A long title is cut (by cells) before
+the column headings are. The last cell of each line stays blank, a gap to a panel beside
+it. Its own words follow `lang` ("en" or "zh").
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from rich.style import Style
 from textual.color import Color
 from textual.strip import Strip
 
+from nntui.i18n import t
+
+from .chart_legend import RIGHT_GAP_FROM
 from .grad_bars import EIGHTHS
 from .shading import AppFreeRender, LineCacheWidget, fade, fit_text, parse_color, strip_from_runs
 
@@ -59,9 +64,9 @@ class TokenBars(AppFreeRender, LineCacheWidget):
     }
     """
 
-    def __init__(self, title: str = "next token", **widget_kwargs) -> None:
+    def __init__(self, title: str | None = None, **widget_kwargs) -> None:
         super().__init__(**widget_kwargs)
-        self.title = title
+        self.title = title  # None: "next token" in the widget's language
         self.top: int | None = None
         self._labels: list[str] = []
         self._probs: list[float] = []
@@ -115,17 +120,19 @@ class TokenBars(AppFreeRender, LineCacheWidget):
         st = self._styles(base, fg, bg)
         n = len(self._order)
         has_kept = self._kept is not None
+        full_width, width = width, width - 1 if width >= RIGHT_GAP_FROM else width
         label_w = min(max((cell_len(self._labels[i]) for i in self._order), default=1), LABEL_MAX, max(1, width // 4))
         numbers_w = NUMBER_W + (2 + NUMBER_W if has_kept else 0)
         bar_w = width - label_w - 1 - 1 - numbers_w
         if bar_w < 2:  # too narrow for bars: labels and numbers only
             bar_w = 0
 
-        header = fit_text(self.title if n else f"{self.title}: waiting for a distribution", width)
-        columns = "p".rjust(NUMBER_W) + ("kept".rjust(NUMBER_W + 2) if has_kept else "")
-        if n and cell_len(self.title) + 1 + numbers_w <= width:
-            header = fit_text(self.title, width - numbers_w) + columns
-        lines = [strip_from_runs([(header, st["title"])])]
+        title = self.title if self.title is not None else t("next_token", self.lang)
+        header = fit_text(title if n else f"{title}: {t('waiting_distribution', self.lang)}", width)
+        columns = "p".rjust(NUMBER_W) + (fit_text(t("kept", self.lang), NUMBER_W + 2, "right") if has_kept else "")
+        if n and width - numbers_w >= min(cell_len(title), 8) + 1:  # the headings matter more than the title's end
+            header = fit_text(title, width - numbers_w - 1) + " " + columns
+        lines = [strip_from_runs([(header, st["title"])]).adjust_cell_length(full_width, st["base"])]
         if not n or height < 2:
             return lines[:height]
 
@@ -136,14 +143,17 @@ class TokenBars(AppFreeRender, LineCacheWidget):
         self.shown = self._order[:count]
         top_p = max((p for p in self._probs if math.isfinite(p)), default=0.0)
         for i in self.shown:
-            lines.append(self._row(i, label_w, bar_w, top_p, width, st, no_color))
+            lines.append(self._row(i, label_w, bar_w, top_p, full_width, st, no_color))
         if count < n:
             rest = self._order[count:]
             mass = sum(self._probs[i] for i in rest if math.isfinite(self._probs[i]))
-            text = f"… {len(rest)} more token{'s' if len(rest) != 1 else ''}, p={_fmt_mass(mass)}"
+            more = "more_tokens" if len(rest) != 1 else "more_token"
+            text = t(more, self.lang).format(n=len(rest), p=_fmt_mass(mass))
             if has_kept:
-                text += f", kept {_fmt_mass(sum(self._kept[i] for i in rest))}"  # type: ignore[index]
-            lines.append(strip_from_runs([(fit_text(text, width), st["muted"])]))
+                kept = _fmt_mass(sum(self._kept[i] for i in rest))  # type: ignore[index]
+                text += t("more_kept", self.lang).format(p=kept)
+            summary = strip_from_runs([(fit_text(text, width), st["muted"])])
+            lines.append(summary.adjust_cell_length(full_width, st["base"]))
         return lines[:height]
 
     def _row(self, i: int, label_w: int, bar_w: int, top_p: float, width: int, st: dict, no_color: bool) -> Strip:
