@@ -239,3 +239,12 @@ def test_the_check_line_tells_a_value_from_its_bound():
     line = str(check_text(check, {"beam_logp": -2.303, "max(accuracy)": 0.19}, False, "en"))
     assert "beam_logp -2.303 < -2.3" in line and "max(accuracy) 0.19 < 0.2" in line and line.startswith("○")
     assert "核对" in str(check_text(check, {}, True, "zh")) and "beam_logp – < -2.3" in str(check_text(check, {}, True, "zh"))
+
+
+def test_the_check_line_reads_two_bounds_on_a_metric_as_one_range():
+    from nntui.curriculum.checks import parse_check
+    from nntui.widgets.check_line import check_text
+
+    check = parse_check("beam_logp > -2.65 and step >= 10 and beam_logp <= -2.61")
+    line = str(check_text(check, {"beam_logp": -2.63, "step": 12}, False, "en"))
+    assert line == "○ check: beam_logp -2.63 ∈ (-2.65, -2.61] · step 12 >= 10"

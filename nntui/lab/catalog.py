@@ -153,7 +153,8 @@ MNIST_MLP = ExperimentSpec(
         Param("epochs", "int", 30, min=1, max=1000, help="epochs to train"),
         Param("eval_every", "int", 400, min=10, max=100000, help="steps between test evaluations"),
     ),
-    metrics=("step", "epoch", "train_loss", "test_loss", "test_accuracy", "train_accuracy"),
+    # digits_answered: how many of the ten digits the net answers on the test set (10 = all)
+    metrics=("step", "epoch", "train_loss", "test_loss", "test_accuracy", "train_accuracy", "digits_answered"),
     widgets=("loss", "accuracy", "digits"),
 )
 
@@ -170,7 +171,8 @@ TOY_FIT = ExperimentSpec(
         Param("steps", "int", 2000, min=1, max=1_000_000, help="steps to train"),
         Param("points", "int", 64, min=8, max=1024, help="training points"),
     ),
-    metrics=("step", "train_loss"),
+    # steepness: the largest slope |dy/dx| of the drawn model curve, with every curve (every 10 steps)
+    metrics=("step", "train_loss", "steepness"),
     widgets=("loss", "fit"),
 )
 
@@ -233,7 +235,11 @@ RECALL_RNN = ExperimentSpec(
         Param("probe_every", "int", 50, min=1, max=1000, live=True,
               help="steps between gradient probes (dL/dh_t for every t; 1: every step)"),
     ),
-    metrics=("step", "train_loss", "accuracy", "bptt_ratio", "grad_total", "grad_total_clipped"),
+    # recent_accuracy: the mean batch accuracy of the last 100 steps. left_chance_at and
+    # learned_at: the step at which it first reached twice chance (2/vocab) and 0.9, reported
+    # once, from step 100 on (a full window), so a check can say when a run learned.
+    metrics=("step", "train_loss", "accuracy", "recent_accuracy", "left_chance_at", "learned_at",
+             "bptt_ratio", "grad_total", "grad_total_clipped"),
     widgets=("time_norms", "loss", "accuracy", "grad_total"),
 )
 
@@ -259,7 +265,11 @@ ATTENTION_LIVE = ExperimentSpec(
         Param("steps", "int", 500, min=1, max=1_000_000, help="steps to train"),
         Param("probe_every", "int", 10, min=1, max=1000, live=True, help="steps between attention captures"),
     ),
-    metrics=("step", "train_loss", "token_accuracy", "attn_target_last", "attn_target_best"),
+    # attn_*: on the 64 probe sequences every probe_every steps (see AttentionLive.attention_metrics);
+    # attn_target_* only for tasks with one right key; hidden/visible_accuracy only with the mask.
+    metrics=("step", "train_loss", "token_accuracy", "attn_target_last", "attn_target_best",
+             "attn_target_first", "attn_target_min_head", "attn_self_first", "attn_answer_last",
+             "hidden_accuracy", "visible_accuracy"),
     widgets=("attention", "accuracy", "loss"),
 )
 
@@ -278,7 +288,11 @@ ATTENTION_STEPS = ExperimentSpec(
         Param("view", "choice", "qkv", choices=("qkv", "scores", "softmax", "output", "temperature"),
               live=True, help="which step's numbers to show"),
     ),
-    metrics=("step", "max_weight", "raw_std", "scaled_std", "temperature_top"),
+    # What the guide quotes (see attention_steps.example_metrics): first_* and last_weight are
+    # head 1's cells for the first (last) word, the rest summarise every head.
+    metrics=("step", "max_weight", "top_weight", "min_weight", "row_sum_error", "future_weight",
+             "heads_disagree", "raw_std", "scaled_std", "first_q0", "first_score", "first_scaled",
+             "first_weight", "last_weight", "first_z0", "temperature_top"),
     widgets=("tables", "attention"),
 )
 
@@ -302,13 +316,17 @@ DECODING = ExperimentSpec(
               help="sampling: keep the likeliest tokens up to this much mass (1: off)"),
         Param("lr", "float", 1e-2, min=1e-4, max=1.0, live=True, help="names: Adam learning rate"),
         Param("steps", "int", 1500, min=1, max=1_000_000, help="names: training steps (notes: always 1)"),
-        # A decoding (greedy + beam + a sample) costs 11-18 ms, 2-3.5 training steps of ~5 ms:
-        # every 100th step keeps training at >= 0.965x a bare loop (every 50th: 0.93-0.955x).
+        # A decoding (greedy + beam + ten samples) costs ~14 ms, about 3 training steps of ~5 ms:
+        # every 100th step keeps training at ~0.97x a bare loop.
         Param("probe_every", "int", 100, min=1, max=10_000, live=True,
               help="names: training steps between decodings (and the last step)"),
     ),
-    metrics=("step", "train_loss", "beam_logp", "greedy_logp", "beam_gain"),
-    widgets=("beam_tree", "next_token", "loss"),
+    # *_sum_p: the course notes' score of an answer, its tokens' probabilities added up (not a
+    # probability). samples_*: of the ten samples each decoding draws, how many differ, and (names
+    # only) how many are names of the training list.
+    metrics=("step", "train_loss", "beam_logp", "greedy_logp", "beam_gain", "beam_sum_p", "greedy_sum_p",
+             "samples_distinct", "samples_in_data"),
+    widgets=("beam_tree", "next_token", "loss", "samples"),
 )
 
 EXPERIMENTS: dict[str, ExperimentSpec] = {

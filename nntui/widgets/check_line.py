@@ -19,18 +19,43 @@ __all__ = ["CheckLine", "check_text"]
 
 
 def check_text(check: Check, observed: Mapping[str, float], done: bool, lang: str) -> Text:
-    """Each clause with its current value, green where it holds; ✓ once the step is done."""
+    """Each claim with its current value, green where it holds; ✓ once the step is done.
+
+    A lower and an upper bound on one metric read as one range: `beam_logp -2.63 ∈ (-2.65, -2.61)`.
+    """
     text = Text(no_wrap=False)
     text.append(f"{'✓' if done else '○'} {t('check_waits', lang)} ", style="bold green" if done else "bold")
-    for index, clause in enumerate(check.clauses):
+    for index, group in enumerate(_grouped(check.clauses)):
         if index:
             text.append(" · ", style="dim")
-        value = observed.get(clause.key)
-        holds = clause.holds(observed)
-        shown, bound = _distinct(value, clause.value)
-        text.append(f"{clause.key} {shown}", style="green" if holds else "")
-        text.append(f" {clause.op} {bound}", style="dim")
+        key = group[0].key
+        value = observed.get(key)
+        holds = all(clause.holds(observed) for clause in group)
+        if len(group) == 2:
+            low, high = sorted(group, key=lambda clause: clause.op[0] == "<")
+            shown, lo = _distinct(value, low.value)
+            _, hi = _distinct(value, high.value)
+            opening, closing = ("[" if low.op == ">=" else "("), ("]" if high.op == "<=" else ")")
+            text.append(f"{key} {shown}", style="green" if holds else "")
+            text.append(f" ∈ {opening}{lo}, {hi}{closing}", style="dim")
+        else:
+            shown, bound = _distinct(value, group[0].value)
+            text.append(f"{key} {shown}", style="green" if holds else "")
+            text.append(f" {group[0].op} {bound}", style="dim")
     return text
+
+
+def _grouped(clauses) -> list[list]:
+    """Clauses in order, a metric's `>`/`>=` and `<`/`<=` pair joined into one range."""
+    groups: list[list] = []
+    for clause in clauses:
+        partner = next((g for g in groups if len(g) == 1 and g[0].key == clause.key
+                        and {g[0].op[0], clause.op[0]} == {"<", ">"}), None)
+        if partner is not None:
+            partner.append(clause)
+        else:
+            groups.append([clause])
+    return groups
 
 
 def _distinct(value: float | None, bound: float) -> tuple[str, str]:
