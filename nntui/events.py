@@ -193,7 +193,9 @@ class Status(Event):
     state: str
     step: int
     steps_per_s: float = 0.0
-    message: str = ""
+    message: str = ""  # in English, for logs and headless runs
+    code: str = ""  # what the message says, for the UI to say in its language (nntui.i18n.describe)
+    args: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

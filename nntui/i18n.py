@@ -111,6 +111,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "no_lessons": ("No lesson matches.", "没有匹配的课程。"),
     # key names in the footer, and what the keys do
     "on": ("on", "开"),
+    "status_diverged": ("diverged at step {step}: {metric} is {value}; {remedy} and press r",
+                        "第 {step} 步发散：{metric} 为 {value}；请{remedy}，然后按 r"),
+    "remedy_lr": ("lower the learning rate (or the initial weights' scale)", "调低学习率（或初始权重的倍数）"),
+    "remedy_clip": ("turn clipping on or lower the init scale", "打开梯度裁剪或调低初始化倍数"),
+    "status_trainer_stopped": ("the trainer process stopped (exit code {code}); press r to start it again",
+                               "训练进程已停止（退出码 {code}）；按 r 重新启动"),
     "check_waits": ("check:", "核对："),
     "key_space": ("space", "空格"),
     "key_escape": ("esc", "Esc"),
@@ -132,6 +138,19 @@ WORDS: dict[str, tuple[str, str]] = {
     "open_hint": ("enter: open · /: search · l: 中文 · ?: help · q: quit",
                   "回车：打开 · /：搜索 · l：English · ?：帮助 · q：退出"),
 }
+
+
+def describe(code: str, args: dict, lang: str, fallback: str = "") -> str:
+    """A status the trainer reported as a code and its values (see events.Status), in `lang`."""
+    if not code or f"status_{code}" not in WORDS:
+        return fallback
+    values = dict(args)
+    if "remedy" in values:
+        values["remedy"] = t(f"remedy_{values['remedy']}", lang)
+    try:
+        return t(f"status_{code}", lang).format(**values)
+    except (KeyError, IndexError, ValueError):
+        return fallback
 
 
 def t(key: str, lang: str) -> str:

@@ -240,3 +240,16 @@ async def test_a_text_control_opens_an_editor_that_refuses_bad_text():
         assert not isinstance(app.screen, TextPrompt)
         assert SetParam("prompt", "gl") in trainer.sent  # a live control: sent at once
         assert app.lang == "en"  # the letters went to the editor, not to the app's keys
+
+
+async def test_a_divergence_is_told_in_the_apps_language():
+    trainer = FakeTrainer()
+    app = NntuiApp(trainer, lesson="mnist-ladder", lang="zh")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        trainer.push(RunStarted(1, "mnist-mlp", {}, 0, "cpu"), Metrics(8, {"train_loss": float("nan")}))
+        args = {"step": 8, "metric": "train_loss", "value": "nan", "remedy": "lr"}
+        trainer.push(Status("diverged", 8, 0.0, "diverged at step 8: ...", "diverged", args))
+        await pilot.pause(0.15)
+        status = str(app.screen.query_one(StatusLine).render())
+        assert "第 8 步发散：train_loss 为 nan；请调低学习率" in status and "diverged" not in status

@@ -64,7 +64,8 @@ def english_ui_words(lines: list[str], identifiers: set[str]) -> set[str]:
 
 def identifiers_of(lesson) -> set[str]:
     spec = catalog.get(lesson.experiment)
-    values = {str(choice) for param in spec.params.values() for choice in param.choices if param.type == "choice"}
+    values = {word for param in spec.params.values() if param.type == "choice"
+              for choice in param.choices for word in str(choice).split()}  # a sentence's words are tokens
     return values | set(spec.params) | set(spec.metrics)
 
 

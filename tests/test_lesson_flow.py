@@ -248,3 +248,11 @@ def test_the_check_line_reads_two_bounds_on_a_metric_as_one_range():
     check = parse_check("beam_logp > -2.65 and step >= 10 and beam_logp <= -2.61")
     line = str(check_text(check, {"beam_logp": -2.63, "step": 12}, False, "en"))
     assert line == "○ check: beam_logp -2.63 ∈ (-2.65, -2.61] · step 12 >= 10"
+
+
+def test_the_check_line_writes_whole_numbers_as_they_are_read():
+    from nntui.curriculum.checks import parse_check
+    from nntui.widgets.check_line import check_text
+
+    line = str(check_text(parse_check("step >= 1000 and grad_ratio < 1e-4"), {"step": 317, "grad_ratio": 6.5e-5}, False, "en"))
+    assert "step 317 >= 1,000" in line and "grad_ratio 6.5e-05 < 0.0001" in line

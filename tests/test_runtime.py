@@ -215,12 +215,16 @@ def test_a_real_mnist_run_with_a_huge_learning_rate_is_called_diverged():
 
 
 def test_a_blown_up_gradient_gets_gradient_advice_not_learning_rate_advice():
-    from nntui.runtime.driver import _first_non_finite, _remedy
+    from nntui.i18n import describe
+    from nntui.runtime.driver import REMEDIES, _first_non_finite, _remedy
 
     events = [Metrics(1, {"train_loss": 2.0, "grad_total": float("inf")})]
     name, _ = _first_non_finite(events)
-    assert name == "grad_total" and "clipping" in _remedy(name)
-    assert "learning rate" in _remedy("train_loss")
+    assert name == "grad_total" and "clipping" in REMEDIES[_remedy(name)]
+    assert "learning rate" in REMEDIES[_remedy("train_loss")]
+    args = {"step": 1, "metric": name, "value": "inf", "remedy": _remedy(name)}
+    assert describe("diverged", args, "en") == "diverged at step 1: grad_total is inf; turn clipping on or lower the init scale and press r"
+    assert "打开梯度裁剪" in describe("diverged", args, "zh")
 
 
 class Clock:

@@ -62,8 +62,9 @@ class Trainer:
         except (EOFError, OSError):
             self._conn = None
             code = self._process.exitcode if self._process else None
-            events.append(Error(f"the trainer process stopped (exit code {code}); press r to start it again"))
-            events.append(Status("error", 0, 0.0, "trainer process stopped"))
+            message = f"the trainer process stopped (exit code {code}); press r to start it again"
+            events.append(Error(message))
+            events.append(Status("error", 0, 0.0, message, "trainer_stopped", {"code": code}))
         return events
 
     def restart(self) -> None:

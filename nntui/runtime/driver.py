@@ -141,8 +141,9 @@ class Driver:
         bad = _first_non_finite(events)
         if bad is not None:
             name, value = bad
-            self._set_state("diverged", f"diverged at step {experiment.step_count}: {name} is {value:.3g}; "
-                            f"{_remedy(name)} and press r")
+            remedy = _remedy(name)
+            args = {"step": experiment.step_count, "metric": name, "value": f"{value:.3g}", "remedy": remedy}
+            self._set_state("diverged", DIVERGED.format(**args, remedy_text=REMEDIES[remedy]), "diverged", args)
         elif experiment.done:
             self._set_state("finished")
 
@@ -159,20 +160,26 @@ class Driver:
         self.outbox.append(Error(message, traceback.format_exc()))
         self._set_state("error", message)
 
-    def _set_state(self, state: str, message: str = "") -> None:
+    def _set_state(self, state: str, message: str = "", code: str = "", args: dict | None = None) -> None:
         self.state = state
-        self._emit_status(message)
+        self._emit_status(message, code, args)
 
-    def _emit_status(self, message: str = "") -> None:
+    def _emit_status(self, message: str = "", code: str = "", args: dict | None = None) -> None:
         self._last_status = time.perf_counter()
-        self.outbox.append(Status(self.state, self.step, round(self.steps_per_s(), 1), message))
+        self.outbox.append(Status(self.state, self.step, round(self.steps_per_s(), 1), message, code, args or {}))
+
+
+# The English for logs and `nntui run`; the app says the same from nntui.i18n ("status_diverged").
+DIVERGED = "diverged at step {step}: {metric} is {value}; {remedy_text} and press r"
+REMEDIES = {
+    "lr": "lower the learning rate (or the initial weights' scale)",
+    "clip": "turn clipping on or lower the init scale",
+}
 
 
 def _remedy(metric: str) -> str:
     # A loss blows up from too large steps; a gradient norm can overflow at step 1 from the init.
-    if metric.startswith(("grad", "bptt")):
-        return "turn clipping on or lower the init scale"
-    return "lower the learning rate (or the initial weights' scale)"
+    return "clip" if metric.startswith(("grad", "bptt")) else "lr"
 
 
 def _first_non_finite(events: list[Event]) -> tuple[str, float] | None:

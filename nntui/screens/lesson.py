@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from nntui.curriculum.model import Lesson, Step
 from nntui.events import Event
-from nntui.i18n import t
+from nntui.i18n import describe, t
 from nntui.runtime.commands import Pause, Resume, SetPace, SetParam, Start, StepOnce, Stop
 from nntui.runtime.history import History, Run
 from nntui.lab import catalog
@@ -96,12 +96,12 @@ class LessonScreen(Screen):
         changed = self.history.apply(events)
         for name in self.lesson.layout:
             self._dirty.setdefault(name, set()).update(changed)
-        if "error" in changed:
-            self.say(self.history.errors[-1].message, "error", 10)
         status = self.history.status
+        if "error" in changed and status.code != "trainer_stopped":  # that one the status line says
+            self.say(self.history.errors[-1].message, "error", 10)
         if "status" in changed and status.state == "diverged" and status.message != self._told:
             self._told = status.message  # the status line cuts long advice at 80 columns; say it once
-            self.say(status.message, "warning", 10)
+            self.say(describe(status.code, status.args, self.app.lang, status.message), "warning", 10)
         if changed & {"images", "curves", "runs"}:
             self._redraw_charts(force=True)
         self._show_status()
@@ -135,7 +135,7 @@ class LessonScreen(Screen):
                 metrics=metrics,
                 device=self.app.device,
                 seed=self.app.seed,
-                message=status.message,
+                message=describe(status.code, status.args, self.app.lang, status.message),
             ),
             self.app.lang,
         )

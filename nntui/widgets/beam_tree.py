@@ -34,7 +34,7 @@ from nntui.i18n import t
 from nntui.lab.decoding_records import BeamSearchResult
 
 from .beam_tree_layout import AT_BEST, AT_BEST_LAST, BEFORE_BEST, ROOT, Row, SearchTree, fit_rows
-from .beam_tree_layout import fmt_log, fmt_prob, numbers_first, verdict
+from .beam_tree_layout import fmt_log, fmt_prob, verdict
 from .shading import AppFreeRender, LineCacheWidget, fade, fit_text, parse_color, strip_from_runs
 from .token_bars import token_label
 
@@ -344,9 +344,16 @@ class BeamTree(AppFreeRender, LineCacheWidget, can_focus=True):
             if log_p is not None:
                 runs.append((f"   log p {fmt_log(log_p)}  p {fmt_prob(math.exp(log_p))}", st["muted"]))
             lines.append(runs)
-        # Numbers first when a sentence would push them off the line: cut the sentence instead ("…").
+        # A sentence that would push its numbers off the line gets a line of its own under them,
+        # so the whole answer, `</s>` included, stays readable at 80x24 (cut only if even that
+        # line is too short).
         if any(sum(cell_len(text) for text, _ in runs) > width for runs in lines):
-            lines = [_cut_last(numbers_first(runs), width) for runs in lines]
+            split = []
+            for runs in lines:
+                label, sentence, *numbers = runs
+                split.append(_cut_last([label, *((n.lstrip(), style) for n, style in numbers)], width))
+                split.append(_cut_last([(" " * label_w, label[1]), (sentence[0].rstrip(), sentence[1])], width))
+            lines = split
 
         if not final:
             lines.append([(t("expansion", lang).format(i=self._revealed, n=tree.n_steps), st["muted"])])

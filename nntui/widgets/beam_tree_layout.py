@@ -237,11 +237,3 @@ def verdict(beam_log: float, greedy_log: float, lang: str = "en") -> str:
     winner, loser = ("beam", "greedy") if beam_log > greedy_log else ("greedy", "beam")
     return t("as_probable", lang).format(winner=t(winner, lang), loser=t(loser, lang), ratio=f"{ratio:.3g}")
 
-
-def numbers_first(runs: list) -> list:
-    """An answer line's (label, sentence, numbers) runs reordered as (label, numbers, sentence),
-    so that a long sentence is cut rather than its numbers."""
-    if len(runs) < 3:
-        return runs
-    label, text, numbers = runs
-    return [label, (numbers[0].strip() + "   ", numbers[1]), (text[0].rstrip(), text[1])]

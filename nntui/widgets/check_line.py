@@ -62,12 +62,19 @@ def _distinct(value: float | None, bound: float) -> tuple[str, str]:
     """Value and bound with the fewest digits (3 or more) that tell them apart, so the line
     never reads "-2.3 < -2.3" for -2.303 < -2.3."""
     if value is None:
-        return "–", f"{bound:g}"
+        return "–", _number(bound, 6)
     for digits in range(3, 9):
-        shown, limit = f"{value:.{digits}g}", f"{bound:.{digits}g}"
+        shown, limit = _number(value, digits), _number(bound, digits)
         if shown != limit or value == bound:
             return shown, limit
     return shown, limit
+
+
+def _number(x: float, digits: int) -> str:
+    """Whole numbers as they are read (1,000, not 1e+03); others to `digits` significant digits."""
+    if x == int(x) and abs(x) < 1e9:
+        return f"{int(x):,}"
+    return f"{x:.{digits}g}"
 
 
 class CheckLine(Static):
