@@ -111,6 +111,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "no_lessons": ("No lesson matches.", "没有匹配的课程。"),
     # key names in the footer, and what the keys do
     "on": ("on", "开"),
+    "colon": (": ", "："),
     "status_diverged": ("diverged at step {step}: {metric} is {value}; {remedy} and press r",
                         "第 {step} 步发散：{metric} 为 {value}；请{remedy}，然后按 r"),
     "remedy_lr": ("lower the learning rate (or the initial weights' scale)", "调低学习率（或初始权重的倍数）"),

@@ -110,13 +110,17 @@ def test_any_size_gives_exact_widths():
 
 
 def test_column_headings_outlast_a_long_title_and_follow_the_language():
-    """At 80x24 the panel is 23 columns: the title gives way (cut with "…"), "p" and "kept" stay."""
+    """At 80x24 the panel is 23 columns: the title takes a line of its own (its end cut with "…"),
+    "p" and "kept" head the columns on the next; with room, they share one line."""
     bars = notes_bars()
     bars.show(list(NOTES_VOCAB), [0.3, 0.4, 0.1, 0.1, 0.1], [0.43, 0.57, 0, 0, 0],
               title="next token · T 1 · top-k 2 · top-p 1")
-    head = lines(bars, 23, 8)[0]
-    assert head.startswith("next tok") and "…" in head and head.rstrip().endswith("p   kept")
-    assert head[-1] == " "  # a gap to the panel beside it
+    title, head = lines(bars, 23, 8)[:2]
+    assert title.startswith("next token · T 1") and title.rstrip().endswith("…")
+    assert head.rstrip().endswith("p   kept") and not head.strip().startswith("next")
+    assert title[-1] == head[-1] == " "  # a gap to the panel beside it
+    wide = lines(bars, 60, 8)[0]
+    assert wide.startswith("next token · T 1 · top-k 2 · top-p 1") and wide.rstrip().endswith("p   kept")
     bars.lang = "zh"
     text = "\n".join(lines(bars, 40, 4))
     assert "保留" in text and "另有 3 个词元" in text and "kept" not in text and "more" not in text

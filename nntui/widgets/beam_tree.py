@@ -185,7 +185,7 @@ class BeamTree(AppFreeRender, LineCacheWidget, can_focus=True):
         st = self._styles(base, fg, bg, no_color)
         tree = self.tree
         if tree is None:
-            message = f"{t('cannot_draw', self.lang)}: {self._error}" if self._error else t("waiting_beam", self.lang)
+            message = f"{t('cannot_draw', self.lang)}{t('colon', self.lang)}{self._error}" if self._error else t("waiting_beam", self.lang)
             return [self._line([(self.title or t("beam_search", self.lang), st["bold"])], width, st),
                     self._line([(message, st["muted"])], width, st)][:height]
         leader = tree.leader(self._revealed)

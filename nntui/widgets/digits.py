@@ -166,7 +166,7 @@ class DigitGrid(LineCacheWidget):
         title = self.title if self.title is not None else t("digits_title", self.lang)
         if n == 0:
             self.shown = 0
-            lines.append(strip_from_runs([(fit_text(f"{title}: {t('waiting_images', self.lang)}", width), bold)]))
+            lines.append(strip_from_runs([(fit_text(f"{title}{t('colon', self.lang)}{t('waiting_images', self.lang)}", width), bold)]))
             return lines
 
         scale, cols, rows, cell_cols, cell_rows = layout_grid(n, *images.shape[1:], width, height)
@@ -230,8 +230,8 @@ class DigitGrid(LineCacheWidget):
         count = t("digits_right", self.lang).format(k=n - sum(flagged), n=n) if self._flagged else f"{n}"
         more = f" +{n - shown}" if shown < n else ""
         note = f" · {self.note}" if self.note else ""
-        for head, tail in ((f"{title}: {count}{more}", note), (f"{count}{more}", note), (f"{title}: {count}{more}", ""),
-                           (f"{count}{more}", "")):
+        titled = f"{title}{t('colon', self.lang)}{count}{more}"
+        for head, tail in ((titled, note), (f"{count}{more}", note), (titled, ""), (f"{count}{more}", "")):
             if cell_len(head + tail) <= width:
                 break
         bold, muted, base = styles

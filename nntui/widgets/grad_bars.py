@@ -264,7 +264,7 @@ class GradBars(AppFreeRender, LineCacheWidget):
         lines: list[Strip] = []
         if has_title:
             title = self.title if self.title is not None else t("norm_now", self.lang)
-            title = title if n else f"{title}: {t('waiting_grads', self.lang)}"
+            title = title if n else f"{title}{t('colon', self.lang)}{t('waiting_grads', self.lang)}"
             lines.append(strip_from_runs([(fit_text(title, width), st["bold"])]))
         if not n:
             return lines

@@ -377,7 +377,7 @@ class GradTraces(AppFreeRender, LineChart):
         values = [latest_finite(y) for y in raw]
         title = self.renderer.title
         if not n_layers:
-            title = f"{title}: {t('waiting_grads', self.lang)}"
+            title = f"{title}{t('colon', self.lang)}{t('waiting_grads', self.lang)}"
 
         def entry(i: int, short: bool, name: str | None = None, value: bool = True) -> list[Run]:
             if no_color:

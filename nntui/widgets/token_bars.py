@@ -128,15 +128,21 @@ class TokenBars(AppFreeRender, LineCacheWidget):
             bar_w = 0
 
         title = self.title if self.title is not None else t("next_token", self.lang)
-        header = fit_text(title if n else f"{title}: {t('waiting_distribution', self.lang)}", width)
+        header = fit_text(title if n else f"{title}{t('colon', self.lang)}{t('waiting_distribution', self.lang)}", width)
         columns = "p".rjust(NUMBER_W) + (fit_text(t("kept", self.lang), NUMBER_W + 2, "right") if has_kept else "")
-        if n and width - numbers_w >= min(cell_len(title), 8) + 1:  # the headings matter more than the title's end
+        lines = []
+        if n and width - numbers_w >= cell_len(title) + 1:
             header = fit_text(title, width - numbers_w - 1) + " " + columns
-        lines = [strip_from_runs([(header, st["title"])]).adjust_cell_length(full_width, st["base"])]
-        if not n or height < 2:
+        elif n and height < 6:  # no row to spare: the headings matter more than the title's end
+            header = fit_text(title, max(1, width - numbers_w - 1)) + " " + columns
+        elif n:  # the title on a line of its own, the column headings on the next
+            lines.append(strip_from_runs([(header, st["title"])]).adjust_cell_length(full_width, st["base"]))
+            header = " " * (width - cell_len(columns)) + columns
+        lines.append(strip_from_runs([(header, st["title"])]).adjust_cell_length(full_width, st["base"]))
+        if not n or height < len(lines) + 1:
             return lines[:height]
 
-        rows = height - 1
+        rows = height - len(lines)
         count = min(n, rows, self.top if self.top is not None else n)
         if count < n and count == rows:  # the summary line takes the last row
             count = max(0, rows - 1)
