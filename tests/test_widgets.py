@@ -293,13 +293,13 @@ def test_digits_count_what_does_not_fit_and_say_what_a_caption_means():
     grid = DigitGrid()
     images, _, flagged = digit_data()
     grid.show(images, ["7→1"] * 24, flagged, note="true→predicted, ✗ wrong")
-    for lang, title, right in (("en", "test digits", "21/24 right"), ("zh", "测试数字", "对 21/24")):
+    for lang, title, right in (("en", "test digits: ", "21/24 right"), ("zh", "测试数字：", "对 21/24")):
         grid.lang = lang
         lines = [s.text for s in grid.render_grid(48, 18, Style(), Color(200, 200, 200), Color(0, 0, 0), False)]
         assert grid.shown == 6 and f"{right} +18" in lines[0], lines[0]
         assert "true→predicted, ✗ wrong" in lines[0]
         lines = [s.text for s in grid.render_grid(100, 10, Style(), Color(200, 200, 200), Color(0, 0, 0), True)]
-        assert lines[0].startswith(f"{title}: {right} +") and "true→predicted" in lines[0]
+        assert lines[0].startswith(f"{title}{right} +") and "true→predicted" in lines[0]
         lines = [s.text for s in grid.render_grid(15, 10, Style(), Color(200, 200, 200), Color(0, 0, 0), False)]
         assert f"+{24 - grid.shown}" in lines[0]  # narrow: the count survives, the words go
     grid.lang = "en"
