@@ -38,6 +38,8 @@ def processes() -> dict[int, tuple[str, int, int]]:
             stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
+        if ")" not in stat:  # the process ended while we read it: /proc gave back nothing
+            continue
         fields = stat[stat.rindex(")") + 2:].split()
         found[int(entry)] = (fields[0], int(fields[1]), int(fields[2]))
     return found
