@@ -186,6 +186,10 @@ def test_new_data_keeps_the_users_position_else_shows_all():
     assert tree.revealed == 4  # was at the end: follows the new end
     tree.show_all()
     assert tree.revealed == 4
+    tree.revealed = 2  # stepped back, then the page asks for another search: it opens at its end
+    wider = beam_search(notes_next_log_probs, [], beam_width=3, max_new_tokens=12, eos_id=NOTES_EOS_ID)
+    tree.show(wider.to_dict(), list(NOTES_VOCAB))
+    assert tree.revealed == tree.tree.n_steps
 
 
 def test_wide_beam_fits_80x24_in_both_modes():
@@ -285,3 +289,30 @@ def test_snapshot(snap_compare, no_color):
     app = BeamTreeApp()
     assert app.no_color is no_color
     assert snap_compare(app, terminal_size=(80, 24))
+
+
+def notes_search(width: int):
+    from nntui.lab.decoding import beam_search
+    from nntui.lab.decoding_notes import NOTES_EOS_ID, notes_next_log_probs
+
+    def search(beam_width: int):
+        return beam_search(notes_next_log_probs, [], beam_width=beam_width, max_new_tokens=12, eos_id=NOTES_EOS_ID)
+
+    tree = BeamTree(title="t")
+    tree.show(search(width).to_dict(), list(NOTES_VOCAB), greedy=search(1).to_dict())
+    return tree
+
+
+def test_a_shallow_tree_in_a_short_panel_keeps_its_numbers_and_marks():
+    """At 80x24 the width-3 notes tree has rows of depth 1-2 only: it once lost every Σ and ★."""
+    lines = text_lines(notes_search(3), 48, 10)
+    tree_rows = lines[1:5]
+    assert all("Σ" in row for row in tree_rows[1:]), tree_rows
+    assert any("★ best" in row and "</s>" in row for row in tree_rows), tree_rows
+
+
+def test_when_the_leaders_path_does_not_fit_it_is_drawn_as_far_as_it_goes():
+    lines = text_lines(notes_search(2), 48, 10)
+    tree_rows = "\n".join(lines[1:5])
+    assert "je" in tree_rows and "suis" in tree_rows and "étudiant" in tree_rows  # the best path, from the top
+    assert "moi" not in tree_rows.split("\n")[1]  # not greedy's branch first

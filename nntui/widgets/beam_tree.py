@@ -86,6 +86,7 @@ class BeamTree(AppFreeRender, LineCacheWidget, can_focus=True):
         self._joiner = " "
         self._revealed = 0
         self._at_end = True  # follow new data to its last expansion until the user steps back
+        self._shown_search: tuple | None = None
         self._error = ""
         self._style_key: tuple | None = None
         self.rows: list[Row] = []  # what the last build drew (node ids in self.tree.nodes)
@@ -107,10 +108,21 @@ class BeamTree(AppFreeRender, LineCacheWidget, can_focus=True):
         if title:
             self.title = title
         steps = self.tree.n_steps if self.tree else 0
+        # Another search (prompt, width, penalty, model) opens at its end; the same one decoded
+        # again later in training keeps the expansion the learner stepped back to.
+        search = self._search_key()
+        if search != self._shown_search:
+            self._shown_search, self._at_end = search, True
         if self._at_end or self._revealed > steps:
             self._revealed = steps
             self._at_end = True
         self.update_lines()
+
+    def _search_key(self) -> tuple | None:
+        result = self.tree.result if self.tree else None
+        if result is None:
+            return None
+        return (result.prefix, result.beam_width, result.length_penalty, tuple(self._vocab))
 
     @property
     def tree(self) -> SearchTree | None:
@@ -242,8 +254,10 @@ class BeamTree(AppFreeRender, LineCacheWidget, can_focus=True):
             tree_w = max((r.depth * indent + cell_len(labels[r.node]) for r in rows[1:]), default=0)
             if tree_w + 2 + numbers_w + 2 <= width:
                 break
-        tree_w = min(tree_w, width - 2 - numbers_w)
-        show_numbers = tree_w >= 2 * indent + 3  # narrower than that, a token is worth more than numbers
+        room = width - 2 - numbers_w
+        # Numbers go only when the room they leave for the tree is less than a short token needs.
+        show_numbers = room >= min(tree_w, 2 * indent + 3)
+        tree_w = min(tree_w, room)
         if not show_numbers:
             tree_w = width
 

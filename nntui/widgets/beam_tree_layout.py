@@ -131,19 +131,22 @@ def pick_nodes(tree: SearchTree, revealed: int, budget: int, first: Sequence[int
     if budget <= 0:
         return shown
 
-    def add(node_id: int, with_new_parents: bool = True) -> None:
+    def add(node_id: int, with_new_parents: bool = True, partly: bool = False) -> None:
         chain = []
         current: int | None = node_id
         while current is not None and current not in shown:
             chain.append(current)
             current = nodes[current].parent
-        if not chain or (not with_new_parents and len(chain) > 1) or len(shown) + len(chain) > budget:
+        room = budget - len(shown)
+        if partly and 0 < room < len(chain):  # as much of the path as fits, from the top down
+            chain = chain[-room:]
+        if not chain or (not with_new_parents and len(chain) > 1) or len(chain) > room:
             return
         shown.update(chain)
 
     add(ROOT)
-    for node_id in first:
-        add(node_id)
+    for node_id in first:  # the leader's path before anything else, whole or as far as it goes
+        add(node_id, partly=True)
     revealed_steps = tree.by_step[1 : revealed + 1]
     beams = [i for ids in revealed_steps for i in ids if nodes[i].fate == "finished"]
     beams += [i for i in tree.by_step[revealed] if nodes[i].fate == "kept"] if revealed else []
@@ -231,7 +234,7 @@ def fmt_prob(p: float) -> str:
 
 def verdict(beam_log: float, greedy_log: float, lang: str = "en") -> str:
     """Which answer is more probable, and how many times: the ratio of exp(log p)."""
-    if abs(beam_log - greedy_log) < 1e-9:
+    if abs(beam_log - greedy_log) < 1e-5:  # the same answer, summed in float32 along two paths
         return t("equally_probable", lang)
     ratio = math.exp(abs(beam_log - greedy_log))
     winner, loser = ("beam", "greedy") if beam_log > greedy_log else ("greedy", "beam")

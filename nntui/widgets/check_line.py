@@ -19,7 +19,8 @@ __all__ = ["CheckLine", "check_text"]
 
 
 def check_text(check: Check, observed: Mapping[str, float], done: bool, lang: str) -> Text:
-    """Each claim with its current value, green where it holds; ✓ once the step is done.
+    """Each claim with its current value and bounds, or, once it holds, its value and ✓ (so
+    a long check shrinks as the run gets there); ✓ in front once the step is done.
 
     A lower and an upper bound on one metric read as one range: `beam_logp -2.63 ∈ (-2.65, -2.61)`.
     """
@@ -30,17 +31,18 @@ def check_text(check: Check, observed: Mapping[str, float], done: bool, lang: st
             text.append(" · ", style="dim")
         key = group[0].key
         value = observed.get(key)
-        holds = all(clause.holds(observed) for clause in group)
-        if len(group) == 2:
+        if all(clause.holds(observed) for clause in group):  # held: its value is the news, not its bounds
+            text.append(f"{key} {_number(value, 4)} ✓", style="green")
+        elif len(group) == 2:
             low, high = sorted(group, key=lambda clause: clause.op[0] == "<")
             shown, lo = _distinct(value, low.value)
             _, hi = _distinct(value, high.value)
             opening, closing = ("[" if low.op == ">=" else "("), ("]" if high.op == "<=" else ")")
-            text.append(f"{key} {shown}", style="green" if holds else "")
+            text.append(f"{key} {shown}")
             text.append(f" ∈ {opening}{lo}, {hi}{closing}", style="dim")
         else:
             shown, bound = _distinct(value, group[0].value)
-            text.append(f"{key} {shown}", style="green" if holds else "")
+            text.append(f"{key} {shown}")
             text.append(f" {group[0].op} {bound}", style="dim")
     return text
 
@@ -77,11 +79,23 @@ def _number(x: float, digits: int) -> str:
     return f"{x:.{digits}g}"
 
 
+MAX_LINES = 5  # at 80x24 the guide above keeps its room; a longer check ends in "…"
+
+
 class CheckLine(Static):
-    DEFAULT_CSS = "CheckLine { height: auto; max-height: 4; padding: 0 1; background: $panel-darken-1; }"
-    # (four lines hold the longest check at 80x24; the guide above scrolls)
+    DEFAULT_CSS = "CheckLine { height: auto; max-height: 5; padding: 0 1; background: $panel-darken-1; }"
 
     def show(self, check: Check | None, observed: Mapping[str, float], done: bool, lang: str) -> None:
         self.display = check is not None
-        if check is not None:
-            self.update(check_text(check, observed, done, lang))
+        if check is None:
+            return
+        text = check_text(check, observed, done, lang)
+        width = self.content_region.width
+        if width > 0:
+            lines = text.wrap(self.app.console, width)
+            if len(lines) > MAX_LINES:  # never cut without saying so
+                last = lines[MAX_LINES - 1]
+                last.truncate(width - 1)
+                last.append("…", style="dim")
+                text = Text("\n").join(lines[:MAX_LINES])
+        self.update(text)
