@@ -253,3 +253,15 @@ async def test_a_divergence_is_told_in_the_apps_language():
         await pilot.pause(0.15)
         status = str(app.screen.query_one(StatusLine).render())
         assert "第 8 步发散：train_loss 为 nan；请调低学习率" in status and "diverged" not in status
+
+
+async def test_enter_on_a_search_without_a_match_keeps_the_search_box():
+    from textual.widgets import Input
+
+    app = NntuiApp(FakeTrainer())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("slash", *"xyzq", "enter")
+        search = app.screen.query_one("#search", Input)
+        assert isinstance(app.screen, BrowserScreen) and search.has_focus
+        await pilot.press("backspace", "backspace", "backspace", "backspace", *"ladder", "enter")
+        assert isinstance(app.screen, LessonScreen) and app.screen.lesson.id == "mnist-ladder"

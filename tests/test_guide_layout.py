@@ -115,3 +115,13 @@ async def test_a_line_that_would_read_as_a_list_or_heading_stays_in_its_paragrap
         text = "".join(line.strip() for line in lines)
         assert "\\" not in text and "•" not in text, (width, lines)
         assert text.replace(" ", "") == source.replace(" ", ""), (width, lines)
+
+
+def test_plain_chinese_text_breaks_by_the_same_rules():
+    from nntui.widgets.cjk_wrap import break_plain
+
+    summary = "一个很小的网络现场拟合一维函数：激活函数activation(w·x + b)与深度，以及没有非线性时为什么整个网络只是一个线性映射。"
+    lines = break_plain(summary, 20).split("\n")
+    assert all(cell_len(line) <= 20 for line in lines) and all(line[0] not in CLOSERS for line in lines)
+    assert "".join(lines).replace(" ", "") == summary.replace(" ", "")
+    assert break_plain("plain English stays as it is", 10) == "plain English stays as it is"

@@ -11,6 +11,7 @@ from textual.widgets import Input, Static, Tree
 
 from nntui.curriculum.model import BrokenLesson, Lesson
 from nntui.i18n import t
+from nntui.widgets.cjk_wrap import break_plain
 from nntui.widgets.key_bar import KeyBar
 
 
@@ -101,14 +102,20 @@ class BrowserScreen(Screen):
         else:
             done = self.app.progress.steps_done(lesson.id)
             ticked = sum(step.id in done for step in lesson.steps)
+            width = info.content_region.width
             info.update(
                 Text.assemble(
-                    (lesson.title.get(self.lang) + "\n\n", "bold"),
-                    lesson.summary.get(self.lang) + "\n\n",
-                    (f"{t('experiment', self.lang)}: {lesson.experiment} · ", "dim"),
+                    (break_plain(lesson.title.get(self.lang), width) + "\n\n", "bold"),
+                    break_plain(lesson.summary.get(self.lang), width) + "\n\n",
+                    (f"{t('experiment', self.lang)}{t('colon', self.lang)}{lesson.experiment} · ", "dim"),
                     (f"{ticked}/{len(lesson.steps)} {t('done', self.lang)}", "dim"),
                 )
             )
+
+    def on_resize(self) -> None:
+        node = self.query_one(Tree).cursor_node
+        if node is not None and node.data is not None:
+            self.call_after_refresh(self._describe, node.data)  # Chinese lines are broken to the width
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         if event.node.data is not None:
@@ -125,12 +132,14 @@ class BrowserScreen(Screen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in the search box opens the highlighted match: one enter, not two."""
         tree = self.query_one(Tree)
-        tree.focus()
         node = tree.cursor_node
         if node is None or node.data is None:
             node = next((leaf for branch in tree.root.children for leaf in branch.children), None)
         if node is not None and node.data is not None:
+            tree.focus()
             self.app.open_lesson(node.data.id)
+        else:  # nothing matches: stay in the box, so backspace and typing still work
+            self.query_one("#search", Input).focus()
 
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()

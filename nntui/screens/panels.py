@@ -323,8 +323,10 @@ def update_beam_tree(tree: BeamTree, history: History, lang: str = "en") -> None
     found = run.decoding if run else None
     if found is not None:
         start = f"“{found.prompt}”" if found.prompt else t("from_start", lang)
-        at_step = t("at_step", lang).format(step=f"{found.step:,}")
-        tree.show(found.beam, found.vocab, greedy=found.greedy, title=f"{start} · {at_step}")
+        # The training step the model had reached; a worked example (one step) has none to tell.
+        trained = run.total != 1
+        title = f"{start} · {t('at_step', lang).format(step=f'{found.step:,}')}" if trained else start
+        tree.show(found.beam, found.vocab, greedy=found.greedy, title=title)
 
 
 def update_next_token(bars: TokenBars, history: History, lang: str = "en") -> None:

@@ -233,7 +233,7 @@ class BeamTree(AppFreeRender, LineCacheWidget, can_focus=True):
         text += " · " + t("beam_width", self.lang).format(n=result.beam_width)
         if result.length_penalty:
             text += " · " + t("length_penalty", self.lang).format(x=f"{result.length_penalty:g}")
-        runs = [(text, st["bold"])]
+        runs = [(fit_text(text, width) if cell_len(text) > width else text, st["bold"])]  # cut with "…"
         room = width - cell_len(text) - 2
         marks = legend(self.lang)
         if room >= cell_len(marks):

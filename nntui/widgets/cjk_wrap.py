@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from rich.cells import cell_len
 from uniseg.linebreak import line_break_units
 
-__all__ = ["wrap_cjk_markdown"]
+__all__ = ["break_plain", "wrap_cjk_markdown"]
 
 HARD_BREAK = "\\\n"
 _FENCE = re.compile(r"\s*(```|~~~)")
@@ -188,3 +188,20 @@ def _visible(text: str) -> tuple[str, list[int], list[bool], list[int]]:
         span.append(-1)
         index += 1
     return "".join(shown), owner, closes, span
+
+
+def break_plain(text: str, width: int) -> str:
+    """Plain text (no Markdown) with Chinese broken into lines of at most `width` cells, by the
+    same rules; text without wide characters is left for the widget to wrap at its spaces."""
+    if width < 8 or not has_wide(text):
+        return text
+    lines, line, used = [], "", 0
+    for unit in line_break_units(text):
+        cells = cell_len(unit)
+        if line and used + cells - (len(unit) - len(unit.rstrip(" "))) > width:
+            lines.append(line.rstrip(" "))
+            line, used = "", 0
+        line += unit
+        used += cells
+    lines.append(line.rstrip(" "))
+    return "\n".join(lines)
