@@ -111,6 +111,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "no_lessons": ("No lesson matches.", "没有匹配的课程。"),
     # key names in the footer, and what the keys do
     "on": ("on", "开"),
+    "samples_n": ("{n} samples", "{n} 个采样"),
+    "samples_waiting": ("samples: waiting for a decoding", "采样：等待解码"),
+    "in_data": ("✓ in data", "✓ 在数据中"),
+    "more_n": ("… {n} more", "… 另有 {n} 个"),
     "colon": (": ", "："),
     "status_diverged": ("diverged at step {step}: {metric} is {value}; {remedy} and press r",
                         "第 {step} 步发散：{metric} 为 {value}；请{remedy}，然后按 r"),

@@ -88,3 +88,9 @@ def test_widget_module_does_not_import_torch():
     code = "import sys, nntui.widgets.samples; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_log_p_column_has_a_heading_when_it_is_drawn():
+    draws = [{"tokens": [3, 4, 1, 0], "log_prob": -2.81, "finished": True}]
+    widget, text = shown(draws, vocab=WORDS)
+    assert text[0].rstrip().endswith("log p") and "−2.81" in text[1]

@@ -23,6 +23,7 @@ KEYS = (
     ("g", "attention: every head at once / one map", "注意力：同时显示所有头 / 单张图"),
     ("v", "attention: weights, raw, scaled or masked scores", "注意力：权重、原始、缩放或掩码后的分数"),
     ("> <", "beam search: one expansion further / back", "束搜索：前进 / 后退一次扩展"),
+    ("End", "beam search (tree focused): the whole search", "束搜索（焦点在树上）：显示整次搜索"),
     ("l", "English / 简体中文", "English / 简体中文"),
     ("s", "save a screenshot (SVG)", "保存截图（SVG）"),
     ("?", "this help", "本帮助"),

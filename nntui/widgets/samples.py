@@ -19,6 +19,8 @@ from rich.style import Style
 from textual.color import Color
 from textual.strip import Strip
 
+from nntui.i18n import t
+
 from .beam_tree_layout import fmt_log
 from .shading import AppFreeRender, LineCacheWidget, fade, fit_text, strip_from_runs
 from .token_bars import token_label
@@ -28,13 +30,6 @@ __all__ = ["SampleList", "IN_DATA_MARK", "CUT_MARK", "group_samples"]
 IN_DATA_MARK = "✓"
 CUT_MARK = "…"
 LOG_W = 6  # "−12.34"
-# The widget's own words (the lead may move them into nntui.i18n with the other widgets').
-WORDS = {
-    "en": {"samples": "{n} samples", "waiting": "samples: waiting for a decoding",
-           "in_data": "✓ in data", "more": "… {n} more"},
-    "zh": {"samples": "{n} 个采样", "waiting": "采样：等待解码", "in_data": "✓ 在数据中",
-           "more": "… 另有 {n} 个"},
-}
 
 
 def group_samples(samples: Sequence[dict[str, Any]]) -> list[tuple[dict[str, Any], int]]:
@@ -99,21 +94,25 @@ class SampleList(AppFreeRender, LineCacheWidget):
 
     def draw_lines(self, width: int, height: int, base: Style, fg: Color, bg: Color, no_color: bool) -> list[Strip]:
         st = self._styles(base, fg, bg)
-        words = WORDS.get(self.lang, WORDS["en"])
+        lang = self.lang
         usable = width - 1 if width >= 16 else width  # a blank last cell beside the next panel
-        marks = any(drawn.get("in_data") is not None for drawn, _ in self._groups)
-        title = words["samples"].format(n=self._total) if self._total else words["waiting"]
-        if marks and cell_len(title) + 2 + cell_len(words["in_data"]) <= usable:
-            title = f"{title}  {words['in_data']}"
-        lines = [self._line([(fit_text(title, usable), st["title"])], width, st)]
-        self.shown = []
         rows = height - 1
-        if rows <= 0 or not self._groups:
-            return lines[:height]
-        count = len(self._groups) if len(self._groups) <= rows else rows - 1
+        count = len(self._groups) if len(self._groups) <= rows else max(0, rows - 1)
         entries = [self._entry(drawn, n) for drawn, n in self._groups[:count]]
         name_w = max((cell_len(text) for text, _ in entries), default=0)
-        with_log = name_w + 1 + LOG_W <= usable
+        with_log = bool(entries) and name_w + 1 + LOG_W <= usable
+
+        marks = any(drawn.get("in_data") is not None for drawn, _ in self._groups)
+        title = t("samples_n", lang).format(n=self._total) if self._total else t("samples_waiting", lang)
+        if marks and cell_len(title) + 2 + cell_len(t("in_data", lang)) <= usable - (LOG_W + 1 if with_log else 0):
+            title = f"{title}  {t('in_data', lang)}"
+        head = [(fit_text(title, usable - (1 + LOG_W if with_log else 0)), st["title"])]
+        if with_log:  # the column's heading: the number the searches rank by
+            head.append((" " + "log p".rjust(LOG_W), st["muted"]))
+        lines = [self._line(head, width, st)]
+        self.shown = []
+        if rows <= 0 or not self._groups:
+            return lines[:height]
         for (text, log_prob) in entries:
             runs = [(fit_text(text, usable - (1 + LOG_W if with_log else 0)), st["text"])]
             if with_log:
@@ -121,7 +120,7 @@ class SampleList(AppFreeRender, LineCacheWidget):
             lines.append(self._line(runs, width, st))
             self.shown.append(text)
         if count < len(self._groups):
-            more = words["more"].format(n=len(self._groups) - count)
+            more = t("more_n", lang).format(n=len(self._groups) - count)
             lines.append(self._line([(fit_text(more, usable), st["muted"])], width, st))
         return lines[:height]
 
