@@ -111,6 +111,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "no_lessons": ("No lesson matches.", "没有匹配的课程。"),
     # key names in the footer, and what the keys do
     "on": ("on", "开"),
+    "more_above": ("↑ {n} more", "↑ 上面还有 {n} 项"),
+    "more_below": ("↓ {n} more", "↓ 下面还有 {n} 项"),
+    "held_at": ("at step {step}:", "第 {step} 步时："),
     "samples_n": ("{n} samples", "{n} 个采样"),
     "samples_waiting": ("samples: waiting for a decoding", "采样：等待解码"),
     "in_data": ("✓ in data", "✓ 在数据中"),

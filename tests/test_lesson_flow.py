@@ -113,8 +113,11 @@ async def test_the_lesson_is_done_when_every_step_is_and_the_summary_does_not_co
         trainer.push(*losses(4, lesson.settings_for(lesson.steps[0]), [2.0] + [0.5] * 50 + [0.01] * 149))
         await pilot.pause(0.2)
         assert trainer.sent.count(Pause()) == 1
+        # The moment it held stays on the check line, though the run went on a few steps since.
+        trainer.push(Metrics(201, {"train_loss": 0.2}))
+        await pilot.pause(0.2)
         line = str(app.screen.query_one("#check-line").render())
-        assert "train_loss 0.01 ✓" in line and "max(train_loss) 2 ✓" in line and line.startswith("✓")
+        assert line.startswith("✓ check: at step 100:") and "train_loss 0.01 ✓" in line and "max(train_loss) 2 ✓" in line
 
         await pilot.press("n")  # a page with nothing to observe ticks when opened
         assert app.progress.steps_done("walk") == {"slow", "read"}
@@ -275,3 +278,21 @@ async def test_a_check_too_long_for_its_lines_ends_in_an_ellipsis():
         await pilot.pause()
         rendered = str(line.render()).split("\n")
         assert len(rendered) == MAX_LINES and rendered[-1].endswith("…")
+
+
+async def test_controls_that_do_not_fit_are_counted_at_either_end():
+    from nntui.widgets.controls import ControlsPanel
+
+    app = NntuiApp(FakeTrainer(), lesson="bptt")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        panel = app.screen.query_one(ControlsPanel)
+        lines = str(panel.render()).split("\n")
+        n = len(panel.controls)
+        assert len(lines) == panel.content_region.height < n
+        assert lines[-1].strip() == f"↓ {n - len(lines) + 1} more" and "▸" in lines[0]
+        await pilot.press("up")  # to the last control: still shown, the hidden ones counted above
+        lines = str(panel.render()).split("\n")
+        assert lines[0].strip() == f"↑ {n - len(lines) + 1} more" and "▸" in lines[-1]
+        label = panel.controls[-1].label.en
+        assert label[:8] in lines[-1]

@@ -179,3 +179,17 @@ def test_a_widget_redraws_its_own_words_when_its_language_changes():
     assert bars.render_bars(30, 12)[0].text.startswith("norm now")
     bars.lang = "zh"
     assert bars.render_bars(30, 12)[0].text.startswith("当前范数")
+
+
+def test_a_row_total_is_never_marked_as_the_rows_largest_weight():
+    from rich.console import Console
+
+    from nntui.widgets.number_tables import render_table
+
+    spec = {"title": "softmax", "rows": ["Thinking", "Machines"], "cols": ["Thinking", "Machines", "Σ"],
+            "values": [[0.62, 0.38, 1.0], [0.50, 0.50, 1.0]], "note": "", "emphasis": "row_max"}
+    console = Console(width=60, record=True, force_terminal=True, color_system="truecolor")
+    console.print(render_table(spec, 60))
+    marked = [segment.text.strip() for segment in console._record_buffer
+              if segment.style is not None and segment.style.reverse]
+    assert marked == ["0.62", "0.50", "0.50"]  # a tie marks both; the Σ column's 1.00 never

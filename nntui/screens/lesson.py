@@ -7,7 +7,7 @@ import time
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, ScrollableContainer, Vertical
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -66,6 +66,7 @@ class LessonScreen(Screen):
         self._notice_timer = None
         self._runs_before_page = 0  # runs up to this number began before the open page did
         self._paused: set[int] = set()  # runs a page has paused at its moment (once each)
+        self._held: dict[str, tuple[int, int, dict]] = {}  # step -> (run, step, values) when its check held
 
     # ---- layout -------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -122,8 +123,11 @@ class LessonScreen(Screen):
         run = self.history.current
         step = self.current_step
         counts = run is not None and step is not None and step.matches(run.params)
-        self.query_one(CheckLine).show(step.check if step else None, run.observed() if counts else {},
-                                       step is not None and step.id in self._done, self.app.lang)
+        observed, held_at = run.observed() if counts else {}, None
+        if step is not None and run is not None and self._held.get(step.id, (None,))[0] == run.number:
+            _, held_at, observed = self._held[step.id]  # the moment it held, not a step or two later
+        self.query_one(CheckLine).show(step.check if step else None, observed,
+                                       step is not None and step.id in self._done, self.app.lang, held_at)
         metrics = {short: run.latest[name] for name, short in STATUS_METRICS.items() if run and name in run.latest}
         self.query_one(StatusLine).show(
             StatusView(
@@ -153,8 +157,9 @@ class LessonScreen(Screen):
             return
         due_tick = step.id not in self._done
         due_pause = step.pause and run.number > self._runs_before_page and run.number not in self._paused
-        if not (due_tick or due_pause) or not step.matches(run.params) or not step.check.holds(run.observed()):
+        if not (due_tick or due_pause) or not step.matches(run.params) or not step.check.holds(observed := run.observed()):
             return
+        self._held[step.id] = (run.number, run.step, observed)
         if due_tick:
             self._tick(step)
         if due_pause and self.history.status.state == "running":
@@ -242,9 +247,20 @@ class LessonScreen(Screen):
         elif step is not None and step.set:  # a page states what its own settings show
             self._use_settings(self.lesson.settings_for(step), pace=step.pace)
         self.show_page()
+        self._fresh_views()
         if step is not None and step.check is None and step.id not in self._done:
             self._tick(step)  # nothing to observe: reading it is doing it
         self._check_step()  # a finished run may already show what the page describes
+
+    def _fresh_views(self) -> None:
+        """A page opens on its panels' first view: tables at their top, attention as weights."""
+        for name, widget in self.widgets.items():
+            if isinstance(widget, ScrollableContainer):
+                widget.scroll_home(animate=False)
+        attention = self.widgets.get("attention")
+        if attention is not None and attention.stage != "softmax":
+            attention.stage = "softmax"
+            PANELS["attention"].update(attention, self.history, self.app.lang)
 
     def _use_settings(self, settings: dict, pace: float | None) -> None:
         """Put a page's settings into the controls; live ones reach the model at once."""

@@ -103,7 +103,8 @@ def _entries(
     format_value: Callable[[float], str],
 ) -> list[Entry]:
     """Legend entries at a level of compaction: 0 everything; 1 without the dim series;
-    2 main series without values; 3 one-cell marks and one-space gaps."""
+    2 one-cell marks and one-space gaps; 3 main series without values. A value (the number a
+    page asks the learner to watch) outlasts a wide mark."""
     # Main series first: when the line is too narrow, the dim (earlier) runs go first.
     order = [i for i, s in enumerate(series) if not s.dim] + [i for i, s in enumerate(series) if s.dim]
     out = []
@@ -112,16 +113,16 @@ def _entries(
         if s.dim and level >= 1:
             continue
         if no_color:
-            marks = _PATTERN_MARKS_SHORT if level >= 3 else _PATTERN_MARKS
+            marks = _PATTERN_MARKS_SHORT if level >= 2 else _PATTERN_MARKS
             mark = marks.get(patterns[i], "─")
         else:
             mark = _DIM_COLOR_MARK if s.dim else _COLOR_MARK
-            mark = mark[:1] if level >= 3 else mark
+            mark = mark[:1] if level >= 2 else mark
         body = s.name
-        if values and not s.dim and level <= 1:
+        if values and not s.dim and level <= 2:
             y = np.asarray(s.y).ravel()
             body += " " + (format_value(float(y[-1])) if y.size else "–")
-        out.append((i, " " if level >= 3 else "  ", mark, body))
+        out.append((i, " " if level >= 2 else "  ", mark, body))
     return out
 
 
@@ -144,8 +145,9 @@ def legend_strip(
 ) -> Strip:
     """Title, then each series' mark, name and (with `values`) latest value, compacted to fit `width`.
 
-    Levels, tried in turn: everything; without the dim series (counted as "+k");
-    main series without values; one-cell marks and one-space gaps; then cut with "+k".
+    Levels, tried in turn: everything; without the dim series (counted as "+k"); one-cell
+    marks and one-space gaps; main series without values; then as many entries as fit, values
+    kept, and "+k" for the rest.
     `styles` holds one style per series; the strip is exactly `width` cells, its last cell
     blank from RIGHT_GAP_FROM cells on. A title cut to fit is cut by cells, never inside a
     wide character.
@@ -162,8 +164,9 @@ def legend_strip(
             chosen = items
             break
     else:
-        # Even the most compact level does not fit: keep entries while they and "+k" fit.
-        items = _entries(series, 3, patterns, no_color, values, format_value)
+        # Even the most compact level does not fit: keep entries, with their values, while they
+        # and "+k" fit (the current run's first series, with its latest value, comes first).
+        items = _entries(series, 2, patterns, no_color, values, format_value)
         used = cell_len(title)
         for item in items:
             left = len(series) - len(chosen) - 1

@@ -18,7 +18,8 @@ from nntui.i18n import t
 __all__ = ["CheckLine", "check_text"]
 
 
-def check_text(check: Check, observed: Mapping[str, float], done: bool, lang: str) -> Text:
+def check_text(check: Check, observed: Mapping[str, float], done: bool, lang: str,
+               held_at: int | None = None) -> Text:
     """Each claim with its current value and bounds, or, once it holds, its value and ✓ (so
     a long check shrinks as the run gets there); ✓ in front once the step is done.
 
@@ -26,6 +27,8 @@ def check_text(check: Check, observed: Mapping[str, float], done: bool, lang: st
     """
     text = Text(no_wrap=False)
     text.append(f"{'✓' if done else '○'} {t('check_waits', lang)} ", style="bold green" if done else "bold")
+    if held_at is not None:  # the values of that moment: the run may have moved on a step or two
+        text.append(t("held_at", lang).format(step=f"{held_at:,}") + " ", style="bold green")
     for index, group in enumerate(_grouped(check.clauses)):
         if index:
             text.append(" · ", style="dim")
@@ -85,11 +88,12 @@ MAX_LINES = 5  # at 80x24 the guide above keeps its room; a longer check ends in
 class CheckLine(Static):
     DEFAULT_CSS = "CheckLine { height: auto; max-height: 5; padding: 0 1; background: $panel-darken-1; }"
 
-    def show(self, check: Check | None, observed: Mapping[str, float], done: bool, lang: str) -> None:
+    def show(self, check: Check | None, observed: Mapping[str, float], done: bool, lang: str,
+             held_at: int | None = None) -> None:
         self.display = check is not None
         if check is None:
             return
-        text = check_text(check, observed, done, lang)
+        text = check_text(check, observed, done, lang, held_at)
         width = self.content_region.width
         if width > 0:
             lines = text.wrap(self.app.console, width)

@@ -98,38 +98,53 @@ class ControlsPanel(Widget, can_focus=True):
         self.refresh()
 
     def render(self) -> Text:
-        """One line per control: the label, cut to fit, then the value flush right."""
+        """One line per control: the label, cut to fit, then the value flush right; when not all
+        fit, a line at either end says how many are hidden there ("↓ 2 more")."""
         width = self.content_region.width or 40
         text = Text(no_wrap=True, overflow="ellipsis")
         for index, control in self._visible():
-            chosen = index == self.selected and self.has_focus
-            pending = self.values[control.param] != self.applied[control.param]
-            value = _show(self.values[control.param], self.lang)
-            room = width - 9  # the marker, a one-cell label, a space, the arrows and the pending mark
-            if _cells(value) > room:  # a long text value gives way rather than wrap the line
-                value = _cut(value, max(1, room - 1)) + "…"
-            shown = f"◂ {value} ▸" if chosen else f"  {value}  "
-            label_width = max(1, width - 2 - len(shown) - 2 - 1)  # at least one space before the value
-            label = control.label.get(self.lang)
-            label = label if _cells(label) <= label_width else _cut(label, label_width - 1) + "…"
-            line = Text("▸ " if index == self.selected else "  ", style="bold" if chosen else "")
-            line.append(label, style="bold" if chosen else "")
-            line.append(" " * max(1, width - 2 - _cells(label) - len(shown) - 2))
-            line.append(shown, style="reverse" if chosen else "")
-            line.append(" *" if pending else "  ", style="bold yellow")
+            line = self._line(index, control, width) if control is not None else Text(
+                f"  {t('more_above' if index < 0 else 'more_below', self.lang).format(n=abs(index))}", style="dim")
             if text:
                 text.append("\n")
             text.append_text(line)
         return text
 
-    def _visible(self) -> list[tuple[int, Control]]:
-        """The rows that fit, scrolled so that the selected control is always among them."""
-        rows = list(enumerate(self.controls))
-        height = self.content_region.height
-        if not height or len(rows) <= height:
+    def _line(self, index: int, control: Control, width: int) -> Text:
+        chosen = index == self.selected and self.has_focus
+        pending = self.values[control.param] != self.applied[control.param]
+        value = _show(self.values[control.param], self.lang)
+        room = width - 9  # the marker, a one-cell label, a space, the arrows and the pending mark
+        if _cells(value) > room:  # a long text value gives way rather than wrap the line
+            value = _cut(value, max(1, room - 1)) + "…"
+        shown = f"◂ {value} ▸" if chosen else f"  {value}  "
+        label_width = max(1, width - 2 - len(shown) - 2 - 1)  # at least one space before the value
+        label = control.label.get(self.lang)
+        label = label if _cells(label) <= label_width else _cut(label, label_width - 1) + "…"
+        line = Text("▸ " if index == self.selected else "  ", style="bold" if chosen else "")
+        line.append(label, style="bold" if chosen else "")
+        line.append(" " * max(1, width - 2 - _cells(label) - len(shown) - 2))
+        line.append(shown, style="reverse" if chosen else "")
+        line.append(" *" if pending else "  ", style="bold yellow")
+        return line
+
+    def _visible(self) -> list[tuple[int, Control | None]]:
+        """The rows that fit, scrolled so that the selected control is always among them; where
+        controls are hidden, (-count, None) above them or (count, None) below stands for them."""
+        rows: list[tuple[int, Control | None]] = list(enumerate(self.controls))
+        height, n = self.content_region.height, len(rows)
+        if not height or n <= height:
             return rows
-        start = min(max(0, self.selected - height // 2), len(rows) - height)
-        return rows[start : start + height]
+        if height < 3:
+            start = min(max(0, self.selected - height // 2), n - height)
+            return rows[start:start + height]
+        inner = height - 2  # room between a marker at each end
+        start = min(max(0, self.selected - inner // 2), n - inner)
+        if start == 0:
+            return rows[:height - 1] + [(n - (height - 1), None)]
+        if start + inner >= n:
+            return [(-(n - (height - 1)), None)] + rows[n - (height - 1):]
+        return [(-start, None)] + rows[start:start + inner] + [(n - start - inner, None)]
 
     def get_content_height(self, container, viewport, width: int) -> int:
         return max(1, len(self.controls))

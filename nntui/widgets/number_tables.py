@@ -44,7 +44,7 @@ def render_table(spec: dict[str, Any], width: int, lang: str = "en") -> Table:
     rows: Sequence[str] = spec["rows"]
     cols: Sequence[str] = spec["cols"]
     values: Sequence[Sequence[float | None]] = spec["values"]
-    label_w = min(max((len(r) for r in rows), default=0), max(8, width // 3))
+    label_w = min(max((len(r) for r in rows), default=0), max(8, width // 2))
     shown = elide(len(cols), max(1, (width - label_w - 2) // CELL), None)
     title = spec.get(f"title_{lang}") or spec["title"]
     note = spec.get(f"note_{lang}") or spec.get("note") or None
@@ -54,8 +54,9 @@ def render_table(spec: dict[str, Any], width: int, lang: str = "en") -> Table:
     for c in shown:
         table.add_column(GAP if c < 0 else cols[c], justify="right", no_wrap=True)
     emphasise = spec.get("emphasis") == "row_max"
+    summed = {c for c, name in enumerate(cols) if name.startswith("Σ")}  # a row's total is no weight
     for label, row in zip(rows, values):
-        finite = [v for v in row if v is not None and math.isfinite(v)]
+        finite = [v for c, v in enumerate(row) if c not in summed and v is not None and math.isfinite(v)]
         top = max(finite) if emphasise and finite else None
         cells: list[Text | str] = [label]
         for c in shown:
@@ -63,7 +64,8 @@ def render_table(spec: dict[str, Any], width: int, lang: str = "en") -> Table:
                 cells.append(GAP)
                 continue
             value = row[c]
-            cells.append(Text(fmt_cell(value), style="bold reverse" if top is not None and value == top else ""))
+            marked = top is not None and value == top and c not in summed
+            cells.append(Text(fmt_cell(value), style="bold reverse" if marked else ""))
         table.add_row(*cells)
     return table
 
