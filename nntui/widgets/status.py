@@ -39,18 +39,24 @@ class StatusLine(Widget):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._text = Text()
+        self._view: StatusView | None = None
+        self._lang = "en"
 
     def show(self, view: StatusView, lang: str = "en") -> None:
+        self._view, self._lang = view, lang
         text = status_text(view, lang)
         if text != self._text:
             self._text = text
             self.refresh()
 
     def render(self) -> Text:
+        width = self.content_region.width
+        if width and self._text.cell_len > width and self._view is not None:
+            return status_text(self._view, self._lang, with_device=False)  # rather than "cpu ·" cut
         return self._text
 
 
-def status_text(view: StatusView, lang: str) -> Text:
+def status_text(view: StatusView, lang: str, with_device: bool = True) -> Text:
     """What matters most comes first, so a narrow terminal cuts device and seed, not the state."""
     mark, style = STATE_STYLES.get(view.state, ("?", ""))
     worked = view.total == 1 and view.state == "finished"
@@ -67,5 +73,6 @@ def status_text(view: StatusView, lang: str) -> Text:
         text.append(f"  {t(name, lang)} {value:.4g}")
     if view.message:
         text.append(f"  {view.message}", style="bold red" if view.state in ("diverged", "error") else "")
-    text.append(f"  {view.device} · {t('seed', lang)} {view.seed}", style="dim")
+    if with_device:
+        text.append(f"  {view.device} · {t('seed', lang)} {view.seed}", style="dim")
     return text
