@@ -280,3 +280,13 @@ def test_cuda_matches_the_experiment_shape():
     events = train(exp, 10)
     assert exp.model.hidden.weight.device.type == "cuda"
     assert all(math.isfinite(v) for v in metric_series(events, "train_loss"))
+
+
+def test_the_digits_shown_run_through_every_class_from_0():
+    import numpy as np
+
+    from nntui.lab.mnist_mlp import pick_digits
+
+    labels = np.array([3, 0, 1, 0, 2, 9, 4, 5, 6, 7, 8, 1, 2])
+    picked = pick_digits(labels, 12)
+    assert list(labels[picked]) == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]

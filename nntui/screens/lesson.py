@@ -87,6 +87,8 @@ class LessonScreen(Screen):
     def on_mount(self) -> None:
         self._done = self.app.progress.steps_done(self.lesson.id)
         self.widgets = dict(zip(self.lesson.layout, self.query(".live-panel")))
+        for name, widget in self.widgets.items():  # titles in the lesson's language before any data
+            PANELS[name].update(widget, self.history, self.app.lang)
         self.query_one(ControlsPanel).focus()
         self.show_page()
         self._start(label="intro")

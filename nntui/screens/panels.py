@@ -71,9 +71,17 @@ def _first_of(run: Run, *metrics: str) -> str | None:
     return next((metric for metric in metrics if metric in run.series), None)
 
 
+def _span_of_current_run(chart: LineChart, history: History) -> None:
+    """Steps run along the x axis as far as the current run will go, from its first step: a
+    300-step run is not squeezed into the corner of an earlier 2,000-step one (which is cut)."""
+    total = history.current.total if history.current else None
+    chart.set_x_max(float(total) if total and total > 1 else None)
+
+
 def update_loss(chart: LineChart, history: History, lang: str = "en") -> None:
     chart.lang = lang
     chart.set_title(t("loss", lang))
+    _span_of_current_run(chart, history)
     current = history.current
     series = []
     for run in history.runs[:-1]:
@@ -95,6 +103,7 @@ def update_accuracy(chart: LineChart, history: History, lang: str = "en") -> Non
     """The current run's train accuracy beside its test accuracy, where it reports them (the gap
     between the two is what overfitting looks like); earlier runs dim, one line each."""
     chart.lang = lang
+    _span_of_current_run(chart, history)
     current = history.current
     series = []
     for run in history.runs[:-1]:
@@ -122,17 +131,15 @@ def update_digits(grid: DigitGrid, history: History, lang: str = "en") -> None:
 
 
 def update_fit(chart: LineChart, history: History, lang: str = "en") -> None:
-    """Target and model over x, named in the legend (their last y would mean nothing there);
-    the title gives how far apart they are: the mean squared error over the drawn curve."""
+    """Target and model over x, named in the legend (their last y would mean nothing there; the
+    loss chart gives how far apart they are, train_loss, over the training points)."""
     chart.lang = lang
+    chart.set_title(t("fit", lang))
     run = history.current
     curve = run.curves.get("fit") if run else None
     if curve is None:
-        chart.set_title(t("fit", lang))
         return
     target, model = curve.series["target"], curve.series["model"]
-    error = float(np.mean((np.asarray(model, dtype=np.float64) - np.asarray(target, dtype=np.float64)) ** 2))
-    chart.set_title(f"{t('fit', lang)} · {t('fit_error', lang)} {error:.3g}")
     chart.set_series(
         [
             Series(t("target", lang), curve.x, target, TARGET_COLOUR, False),
@@ -176,6 +183,7 @@ def update_grad_total(chart: LineChart, history: History, lang: str = "en") -> N
     """The total gradient norm over steps, and after clipping when clipping is on."""
     chart.lang = lang
     chart.set_title(t("grad_total", lang))
+    _span_of_current_run(chart, history)
     run = history.current
     if run is None:
         return

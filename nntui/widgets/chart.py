@@ -104,6 +104,12 @@ class LineChart(LineCacheWidget):
         self._series = list(series)
         self.update_lines()
 
+    def set_x_max(self, x_max: float | None) -> None:
+        """Fix the right end of the x axis (the current run's planned steps), or let data set it."""
+        if x_max != self.renderer.x_max:
+            self.renderer.x_max = x_max
+            self.update_lines()
+
     def set_title(self, title: str) -> None:
         if title != self.renderer.title:  # a rebuild costs milliseconds: skip it when nothing changed
             self.renderer.title = title

@@ -26,9 +26,9 @@ def check_text(check: Check, observed: Mapping[str, float], done: bool, lang: st
     A lower and an upper bound on one metric read as one range: `beam_logp -2.63 ∈ (-2.65, -2.61)`.
     """
     text = Text(no_wrap=False)
-    text.append(f"{'✓' if done else '○'} {t('check_waits', lang)} ", style="bold green" if done else "bold")
+    text.append(f"{'✓' if done else '○'} {t('check_waits', lang)}", style="bold green" if done else "bold")
     if held_at is not None:  # the values of that moment: the run may have moved on a step or two
-        text.append(t("held_at", lang).format(step=f"{held_at:,}") + " ", style="bold green")
+        text.append(t("held_at", lang).format(step=f"{held_at:,}"), style="bold green")
     for index, group in enumerate(_grouped(check.clauses)):
         if index:
             text.append(" · ", style="dim")
