@@ -68,6 +68,7 @@ class NntuiApp(App):
         self.progress = progress or Progress()
         self.screenshot_dir = screenshot_dir or Path.cwd()
         self._first_lesson = lesson
+        self.last_lesson: str | None = None  # the browser puts its cursor back on it
         self.set_reactive(NntuiApp.lang, lang)
 
     def on_mount(self) -> None:
@@ -98,6 +99,7 @@ class NntuiApp(App):
         if lesson is None or lesson.broken:
             self.notify(lesson.error if lesson else f"unknown lesson {lesson_id}", severity="error", timeout=8)
             return
+        self.last_lesson = lesson.id
         self.push_screen(LessonScreen(lesson))
 
     def pump(self) -> None:

@@ -265,3 +265,15 @@ async def test_enter_on_a_search_without_a_match_keeps_the_search_box():
         assert isinstance(app.screen, BrowserScreen) and search.has_focus
         await pilot.press("backspace", "backspace", "backspace", "backspace", *"ladder", "enter")
         assert isinstance(app.screen, LessonScreen) and app.screen.lesson.id == "mnist-ladder"
+
+
+async def test_back_from_a_lesson_the_browser_is_on_that_lesson():
+    app = NntuiApp(FakeTrainer())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("slash", *"beam", "enter")
+        assert isinstance(app.screen, LessonScreen)
+        await pilot.press("escape", "escape")  # back, and clear the search: every lesson listed
+        await pilot.pause()
+        tree = app.screen.query_one("#lessons")
+        assert len([leaf for branch in tree.root.children for leaf in branch.children]) > 1
+        assert tree.cursor_node is not None and tree.cursor_node.data.id == "beam-search"

@@ -58,7 +58,7 @@ class BrowserScreen(Screen):
         self.query_one("#browser-title", Static).update(
             Text.assemble(("nntui", "bold"), "  ", (t("open_hint", self.lang), "dim"))
         )
-        first = None
+        first = back_to = None
         for chapter in curriculum.chapters:
             lessons = [lesson for lesson in curriculum.in_chapter(chapter.id) if self._matches(lesson, query)]
             if not lessons:
@@ -67,6 +67,8 @@ class BrowserScreen(Screen):
             for lesson in lessons:
                 node = branch.add_leaf(self._label(lesson), data=lesson)
                 first = first or node
+                if lesson.id == self.app.last_lesson:
+                    back_to = node
         unplaced = [lesson for lesson in curriculum.lessons if lesson.broken and not lesson.chapter]
         if unplaced and any(self._matches(lesson, query) for lesson in unplaced):
             branch = tree.root.add(Text("?", style="bold red"), expand=True)
@@ -77,8 +79,9 @@ class BrowserScreen(Screen):
         if first is None:
             self.query_one("#lesson-info", Static).update(t("no_lessons", self.lang))
         else:
-            self.call_after_refresh(tree.move_cursor, first)  # lines exist only after a refresh
-            self._describe(first.data)
+            here = back_to or first  # back from a lesson: on it, not on the first
+            self.call_after_refresh(tree.move_cursor, here)  # lines exist only after a refresh
+            self._describe(here.data)
 
     def _matches(self, lesson: Lesson | BrokenLesson, query: str) -> bool:
         if not query:
