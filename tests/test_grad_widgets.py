@@ -432,3 +432,15 @@ def test_snapshot(snap_compare, size, no_color):
     app = GradApp()  # Textual reads NO_COLOR when the app is created
     assert app.no_color is no_color
     assert snap_compare(app, terminal_size=size)
+
+
+def test_a_run_with_a_single_probe_is_drawn():
+    """vanishing-gradients' exploding page diverges at step 1: its one probe once drew an empty chart."""
+    import numpy as np
+
+    from nntui.widgets.grad_traces import GradTraces
+
+    traces = GradTraces()
+    traces.set_traces(np.array([1.0]), {"layer 1": np.array([3e5]), "output": np.array([2e5])}, None)
+    plot = [line.text[5:] for line in traces.render_traces(50, 10)[2:-1]]
+    assert any(set(row) - set(" ") - set("exploding>1e2vanishing<-5") for row in plot), plot

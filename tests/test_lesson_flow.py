@@ -117,7 +117,7 @@ async def test_the_lesson_is_done_when_every_step_is_and_the_summary_does_not_co
         trainer.push(Metrics(201, {"train_loss": 0.2}))
         await pilot.pause(0.2)
         line = str(app.screen.query_one("#check-line").render())
-        assert line.startswith("✓ check: at step 100:") and "train_loss 0.01 ✓" in line and "max(train_loss) 2 ✓" in line
+        assert line.startswith("✓ check: (step 100) ") and "train_loss 0.01 ✓" in line and "max(train_loss) 2 ✓" in line
 
         await pilot.press("n")  # a page with nothing to observe ticks when opened
         assert app.progress.steps_done("walk") == {"slow", "read"}

@@ -375,6 +375,6 @@ def test_a_single_point_is_drawn_on_an_axis_from_zero_not_around_it():
 
     from nntui.widgets.chart_axes import auto_x_range
 
-    assert auto_x_range([np.array([400.0])], None, None) == (0.0, 400.0)  # mnist's first evaluation
+    assert auto_x_range([np.array([400.0])], None, None) == (0.0, 800.0)  # mnist's first evaluation
     assert auto_x_range([np.array([0.0])], None, None) == (0.0, 1.0)
     assert auto_x_range([np.array([-2.0])], None, None) == (-2.5, -1.5)

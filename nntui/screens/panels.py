@@ -148,13 +148,18 @@ def update_fit(chart: LineChart, history: History, lang: str = "en") -> None:
     )
 
 
+def _layer_name(name: str, lang: str) -> str:
+    """Layers are numbered (layer 3, shown L3) in any language; the last is called by its word."""
+    return t("layer_output", lang) if name == "output" else name
+
+
 def update_grad_traces(traces: GradTraces, history: History, lang: str = "en") -> None:
     traces.lang = lang
     run = history.current
     if run is None or not run.grad_series:
         return
     first = next(iter(run.grad_series.values()))
-    norms = {name: series.y for name, series in run.grad_series.items()}
+    norms = {_layer_name(name, lang): series.y for name, series in run.grad_series.items()}
     clip = None
     if run.clip_series is not None:
         pre, post = run.clip_series
@@ -167,7 +172,8 @@ def update_grad_bars(bars: GradBars, history: History, lang: str = "en") -> None
     run = history.current
     probe = run.layer_norms if run else None
     if probe is not None:
-        bars.show(probe.layers, probe.total, title=t("norm_at_step", lang).format(step=f"{probe.step:,}"))
+        bars.show([_layer_name(name, lang) for name in probe.layers], probe.total,
+                  title=t("norm_at_step", lang).format(step=f"{probe.step:,}"))
 
 
 def update_time_norms(strip: TimeStrip, history: History, lang: str = "en") -> None:

@@ -34,10 +34,10 @@ def auto_x_range(xs: Sequence[np.ndarray], x_min: float | None, x_max: float | N
         hi = float(x_max)
     if not math.isfinite(lo) or not math.isfinite(hi):
         return (0.0, 1.0)
-    if hi <= lo:  # one point: steps count from 0, so a first evaluation at 400 sits at 0..400
+    if hi <= lo:  # one point: in the middle of an axis from 0 (steps count from 0), clear of the edges
         if x_max is not None:
             return (hi - 1.0, hi)
-        return (0.0, lo) if lo > 0 else (0.0, 1.0) if lo == 0 else (lo - 0.5, lo + 0.5)
+        return (0.0, 2 * lo) if lo > 0 else (0.0, 1.0) if lo == 0 else (lo - 0.5, lo + 0.5)
     if x_max is None:
         # Round the right end up to a fine round number, so a growing series changes
         # the scale (and repaints everything) only now and then.

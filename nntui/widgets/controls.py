@@ -118,12 +118,12 @@ class ControlsPanel(Widget, can_focus=True):
         if _cells(value) > room:  # a long text value gives way rather than wrap the line
             value = _cut(value, max(1, room - 1)) + "…"
         shown = f"◂ {value} ▸" if chosen else f"  {value}  "
-        label_width = max(1, width - 2 - len(shown) - 2 - 1)  # at least one space before the value
+        label_width = max(1, width - 2 - _cells(shown) - 2 - 1)  # at least one space before the value
         label = control.label.get(self.lang)
         label = label if _cells(label) <= label_width else _cut(label, label_width - 1) + "…"
         line = Text("▸ " if index == self.selected else "  ", style="bold" if chosen else "")
         line.append(label, style="bold" if chosen else "")
-        line.append(" " * max(1, width - 2 - _cells(label) - len(shown) - 2))
+        line.append(" " * max(1, width - 2 - _cells(label) - _cells(shown) - 2))
         line.append(shown, style="reverse" if chosen else "")
         line.append(" *" if pending else "  ", style="bold yellow")
         return line
@@ -169,6 +169,8 @@ def _show(value: Any, lang: str = "en") -> str:
         return '""'
     if isinstance(value, bool):
         return t("on" if value else "off", lang)
+    if value == "none":  # a choice's value is the experiment's word, but "none" is plain English
+        return t("none", lang)
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)

@@ -162,7 +162,9 @@ def rasterize(
 
     xs, ys, _ = segment_dots(px, py, seg, width, height)
     lx, ly = np.rint(px[lone]), np.rint(py[lone])
-    inside = (lx >= 0) & (lx < width) & (ly >= 0) & (ly < height)
+    # A lone point on the plot's edge (a run's only probe sits at the right end) rounds to one
+    # dot past it: it is still on the plot, and is drawn at the edge.
+    inside = (lx >= -1) & (lx <= width) & (ly >= -1) & (ly <= height)
     xs = np.concatenate([xs, lx[inside]]).astype(np.int64)
     ys = np.concatenate([ys, ly[inside]]).astype(np.int64)
     np.clip(xs, 0, width - 1, out=xs)
