@@ -34,3 +34,9 @@ def screen_colours(app: App) -> set[str]:
             if colour is not None and not colour.is_default:
                 colours.add(colour.name)
     return colours
+
+
+def browser_labels(app: App) -> list[str]:
+    """The lesson browser's lesson lines as shown (with ✓ / ✗ marks)."""
+    tree = app.screen.query_one("#lessons")
+    return [str(leaf.label) for branch in tree.root.children for leaf in branch.children]

@@ -19,7 +19,7 @@ from nntui.curriculum.loader import load_curriculum
 from nntui.i18n import WORDS
 from nntui.lab import catalog
 from nntui.screens.browser import BrowserScreen
-from screen_text import screen_lines
+from screen_text import browser_labels, screen_lines
 
 CURRICULUM = load_curriculum()
 LESSONS = [lesson for lesson in CURRICULUM.lessons if not lesson.broken]
@@ -100,8 +100,7 @@ async def test_following_every_page_at_80x24_earns_the_lessons_tick(lesson_id, l
         assert app.progress.lesson_done(lesson_id, lesson.step_ids)
         await pilot.press("escape")
         assert isinstance(app.screen, BrowserScreen)
-        tree = app.screen.query_one("#lessons")
-        labels = [str(leaf.label) for branch in tree.root.children for leaf in branch.children]
+        labels = browser_labels(app)
         assert f"✓ {lesson.title.get(lang)}" in labels
 
 

@@ -11,6 +11,7 @@ from nntui.events import Metrics, RunStarted, Status
 from nntui.runtime.commands import Pause, SetPace, SetParam
 from nntui.screens.browser import BrowserScreen
 from nntui.screens.lesson import LessonScreen
+from screen_text import browser_labels
 
 LESSON = """+++
 id = "walk"
@@ -128,8 +129,7 @@ async def test_the_lesson_is_done_when_every_step_is_and_the_summary_does_not_co
 
         await pilot.press("escape")
         assert isinstance(app.screen, BrowserScreen)
-        tree = app.screen.query_one("#lessons")
-        labels = [str(leaf.label) for branch in tree.root.children for leaf in branch.children]
+        labels = browser_labels(app)
         assert "✓ A walk" in labels
 
 
