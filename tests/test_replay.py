@@ -167,6 +167,26 @@ def test_replay_follows_the_clock_pauses_steps_and_restarts(tmp_path):
     assert trainer.drain() == []
 
 
+def test_slow_motion_plays_a_recording_step_by_step_then_its_own_timing_again(tmp_path):
+    from nntui.runtime.commands import SetPace
+
+    clock = Clock()
+    trainer = ReplayTrainer(synthetic(tmp_path), speed=1.0, clock=clock)
+    trainer.send(Start("toy-fit", {"lr": 0.01}))
+    trainer.drain()
+    trainer.send(SetPace(2.0))  # two steps a second, whatever the recording's pace
+    assert steps_of(trainer.drain()) == [1]  # the first at once
+    clock.now += 0.4
+    assert steps_of(trainer.drain()) == []
+    clock.now += 0.1
+    assert steps_of(trainer.drain()) == [2]
+    clock.now += 1.0
+    assert steps_of(trainer.drain()) == [3, 4]
+    trainer.send(SetPace(None))  # the recording's own timing again, from step 4 (t = 6.0)
+    clock.now += 0.25
+    assert steps_of(trainer.drain()) == [5]
+
+
 # ---- in the app ---------------------------------------------------------------------------------
 async def test_replay_shows_the_recorded_numbers_in_the_lesson_screen(neuron):
     from nntui.playback import playback_app

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from nntui.events import Event, Metrics, RunStarted, Status, from_dict
-from nntui.runtime.commands import Command, Pause, Resume, SetParam, Start, StepOnce, Stop
+from nntui.runtime.commands import Command, Pause, Resume, SetPace, SetParam, Start, StepOnce, Stop
 
 FALLBACK_STEPS_PER_S = 100.0  # pace of recordings written without `t`
 # A recorded stall (the first Adam step warms up torch for ~1.7 s) would leave the replay
@@ -138,8 +138,9 @@ class ReplayTrainer:
     """Plays a recording through the app's trainer interface, paced by the wall clock.
 
     `Start` (the lesson opening, or `r`) plays from the beginning; pause stops the clock;
-    `.` plays up to the next step; settings cannot change what was recorded, so changing one
-    leaves a notice for the app (`take_notices`) instead.
+    `.` plays up to the next step; a pace (slow motion, `-`) plays that many steps a second
+    instead of the recording's own timing; settings cannot change what was recorded, so
+    changing one leaves a notice for the app (`take_notices`) instead.
     """
 
     def __init__(
@@ -168,6 +169,8 @@ class ReplayTrainer:
         self._steps_per_s = 0.0
         self._ended = False
         self.state = "ready"
+        self.pace: float | None = None  # steps a second in slow motion; None: the recording's timing
+        self._next_step_at = 0.0
 
     # ---- the trainer interface -----------------------------------------------------------
     def send(self, command: Command) -> bool:
@@ -178,12 +181,15 @@ class ReplayTrainer:
             self._say("paused")
         elif isinstance(command, Resume) and self.state == "paused":
             self.state, self._since = "running", self._clock()
+            self._next_step_at = self._since
             self._say("running")
         elif isinstance(command, StepOnce) and self.state in ("running", "paused"):
             self._stop_clock()
             self._play_next_step()
             if self.state == "paused":
                 self._say("paused")
+        elif isinstance(command, SetPace):
+            self._set_pace(command.steps_per_s)
         elif isinstance(command, SetParam):
             self._notices.append(f"replay: settings are fixed ({command.name} stays as recorded)")
         elif isinstance(command, Stop):
@@ -193,7 +199,10 @@ class ReplayTrainer:
 
     def drain(self) -> list[Event]:
         if self.state == "running":
-            self._play_until(self._position())
+            if self.pace:
+                self._play_paced()
+            else:
+                self._play_until(self._position())
         events, self._outbox = self._outbox, []
         return events
 
@@ -222,10 +231,26 @@ class ReplayTrainer:
                 self._say("paused")
 
     def _stop_clock(self) -> None:
-        self._played = self._position()
+        if not self.pace:  # paced, `_played` already is where the last step played
+            self._played = self._position()
         self._since = None
         if self.state == "running":
             self.state = "paused"
+
+    def _set_pace(self, pace: float | None) -> None:
+        if self.state == "running" and not self.pace:
+            self._played = self._position()
+        self.pace = pace if pace and pace > 0 else None
+        now = self._clock()
+        self._next_step_at = now
+        if self.state == "running":
+            self._since = now  # the recording's timing resumes from where the steps got to
+
+    def _play_paced(self) -> None:
+        now = self._clock()
+        while self.state == "running" and not self._ended and self._next_step_at <= now:
+            self._play_next_step()
+            self._next_step_at += 1.0 / self.pace
 
     def _position(self) -> float:
         if self._since is None:
