@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.filter import Monochrome, NoColor
 from textual.reactive import reactive
 
+from nntui import served
 from nntui.curriculum.loader import load_curriculum
 from nntui.curriculum.model import Curriculum
 from nntui.events import Event
@@ -24,6 +25,14 @@ from nntui.progress import Progress
 from nntui.runtime.commands import Command
 
 PUMP_HZ = 20  # the UI takes the trainer's events at most this often
+SERVED_SCREENSHOT_BYTES = 20 * 2**20  # a student's session folder holds at most this much
+
+
+def _folder_bytes(folder: Path) -> int:
+    try:
+        return sum(entry.stat().st_size for entry in folder.iterdir() if entry.is_file())
+    except OSError:
+        return 0
 
 
 class TrainerLink(Protocol):
@@ -80,8 +89,9 @@ class NntuiApp(App):
         self.set_interval(1 / PUMP_HZ, self.pump)
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",
-               timeout: float | None = None, markup: bool = True) -> None:
-        """On a lesson, a notice goes in its header line, where it hides no chart; elsewhere a toast."""
+               timeout: float | None = None, markup: bool = False) -> None:
+        """On a lesson, a notice goes in its header line, where it hides no chart; elsewhere a toast.
+        Never read as markup: notices quote lesson files, errors and what students typed."""
         say = getattr(self.screen, "say", None)
         if say is not None:
             say(message, severity, timeout or 5)
@@ -139,10 +149,27 @@ class NntuiApp(App):
             self.push_screen(HelpScreen())
 
     def action_screenshot(self) -> None:
+        folder = self.screenshot_dir
+        if served.is_served():  # only into the session's own folder, and only so much
+            folder = served.session_dir()
+            if folder is None or _folder_bytes(folder) > SERVED_SCREENSHOT_BYTES:
+                self.notify(t("screenshot_refused", self.lang), severity="warning")
+                return
         name = f"nntui-{getattr(self.screen, 'lesson_id', 'browser')}-{time.strftime('%Y%m%d-%H%M%S')}.svg"
         try:
-            path = self.save_screenshot(filename=name, path=str(self.screenshot_dir))
+            path = self.save_screenshot(filename=name, path=str(folder))
         except OSError as exc:
-            self.notify(f"screenshot failed: {exc}", severity="error")
+            self.notify(f"screenshot failed: {exc.strerror or exc}", severity="error")
             return
-        self.notify(f"{t('screenshot', self.lang)} {path}", timeout=6)
+        shown = Path(path).name if served.is_served() else path  # the server's folders are not the student's
+        self.notify(f"{t('screenshot', self.lang)} {shown}", timeout=6)
+
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        """A link in a lesson. Locally, http(s) opens in the browser; served over SSH, nothing is
+        opened on the server (a text browser there would be a shell for the student): the link is
+        shown instead. In a web session it opens in the student's own browser."""
+        web = type(self._driver).__name__ == "WebDriver"
+        if not url.startswith(("https://", "http://")) or (served.is_served() and not web):
+            self.notify(f"{t('link', self.lang)} {url}", timeout=10)
+            return
+        super().open_url(url, new_tab=new_tab)

@@ -65,26 +65,35 @@ def root(
 def list_lessons(lang: LangOption = "en") -> None:
     """List every lesson, by chapter, with broken ones marked."""
     from rich.console import Console
-    from rich.table import Table
 
     from nntui.curriculum.loader import load_curriculum
 
-    lang = _check_lang(lang)
-    curriculum = load_curriculum()
+    Console().print(lesson_table(load_curriculum(), _check_lang(lang)))
+
+
+def lesson_table(curriculum, lang: str):
+    """Every lesson by chapter. Titles and errors come from lesson files: shown as text, never
+    read as Rich markup (a title holding "[/]" must not break the listing for everyone)."""
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table("lesson", "title", "experiment", box=None, pad_edge=False)
+
+    def broken(lesson) -> Text:
+        return Text(f"broken: {lesson.error}", style="red")
+
     for chapter in curriculum.chapters:
         lessons = curriculum.in_chapter(chapter.id)
         if lessons:
-            table.add_row(f"[bold]{chapter.title.get(lang)}[/]", "", "")
+            table.add_row(Text(chapter.title.get(lang), style="bold"), "", "")
         for lesson in lessons:
             if lesson.broken:
-                table.add_row(f"  {lesson.id}", f"[red]broken: {lesson.error}[/]", "")
+                table.add_row(Text(f"  {lesson.id}"), broken(lesson), "")
             else:
-                table.add_row(f"  {lesson.id}", lesson.title.get(lang), lesson.experiment)
-    orphans = [lesson for lesson in curriculum.lessons if lesson.broken and not lesson.chapter]
-    for lesson in orphans:
-        table.add_row(f"  {lesson.id}", f"[red]broken: {lesson.error}[/]", "")
-    Console().print(table)
+                table.add_row(Text(f"  {lesson.id}"), Text(lesson.title.get(lang)), Text(lesson.experiment))
+    for lesson in (lesson for lesson in curriculum.lessons if lesson.broken and not lesson.chapter):
+        table.add_row(Text(f"  {lesson.id}"), broken(lesson), "")
+    return table
 
 
 @cli.command("open")

@@ -110,6 +110,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "no_lessons": ("No lesson matches.", "没有匹配的课程。"),
     # key names in the footer, and what the keys do
     "on": ("on", "开"),
+    "link": ("link:", "链接："),
+    "screenshot_refused": ("screenshots are not kept on this server (its session folder is full or missing)",
+                           "此服务器不再保存截图（会话文件夹已满或不存在）"),
     "more_above": ("↑ {n} more", "↑ 上面还有 {n} 项"),
     "more_below": ("↓ {n} more", "↓ 下面还有 {n} 项"),
     "held_at": ("(step {step}) ", "（第 {step} 步）"),

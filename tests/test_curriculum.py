@@ -290,6 +290,12 @@ MALFORMED = [
      f"{L}:38: steps[0].check: max(step): step only grows; compare it directly"),
     ("summary in one language only", "## en: Nielsen's ladder {#intro}", "## en: In short {#summary}\nDone.\n\n## en: Nielsen's ladder {#intro}",
      f"{L}:45: body: missing section '## zh: <title> {{#summary}}'"),
+    ("a link to a file", "What this lesson shows.", "See [the notes](file:///etc/passwd).",
+     f"{L}:46: body: link to 'file:///etc/passwd': a lesson may only link to http(s) pages"),
+    ("a javascript autolink", "What this lesson shows.", "Click <javascript:alert(1)>.",
+     f"{L}:46: body: link to 'javascript:alert(1)': a lesson may only link to http(s) pages"),
+    ("lesson id with markup", 'id = "ladder"', 'id = "ladder[/]"',
+     f"{L}:2: id: expected lowercase letters, digits and '-', got 'ladder[/]'"),
     ("step id bad characters", 'id = "cross-entropy"', 'id = "Cross Entropy"',
      f"{L}:41: steps[1].id: expected lowercase letters, digits and '-', got 'Cross Entropy'"),
     ("step id missing", 'id = "cross-entropy"\n', "",
@@ -660,3 +666,29 @@ def test_a_text_control_loads_with_its_length_and_characters(here):
 def test_a_bad_text_value_is_located(here, old, new, expected):
     assert old in TEXT_LESSON
     assert error_of(TEXT_LESSON.replace(old, new, 1), "beams") == f"lessons/beams.md:{expected}"
+
+
+def test_a_file_that_is_not_utf8_is_reported_at_its_line(here):
+    path = write(Path("."), VALID)
+    data = path.read_bytes().replace("学得更快".encode("utf-8"), "学得更快".encode("gbk"), 1)
+    path.write_bytes(data)
+    line = data[: data.index("学得更快".encode("gbk"))].count(b"\n") + 1
+    with pytest.raises(LessonError) as info:
+        load_lesson(path)
+    assert str(info.value).startswith(f"{L}:{line}: not UTF-8 text (byte 0x")
+
+
+def test_a_huge_or_deeply_nested_lesson_is_refused_with_a_message(here):
+    huge = VALID + "\n" + "x" * (600 * 1024)
+    assert error_of(huge) == f"{L}: {len(huge.encode()):,} bytes; a lesson may be at most {512 * 1024:,}"
+    nested = VALID.replace("order = 2", "order = 2\ndeep = " + "[" * 3000 + "]" * 3000)
+    assert error_of(nested) == f"{L}:1: front matter: nested too deep (a lesson needs a few levels)"
+
+
+def test_broken_lessons_never_take_the_curriculum_down(here):
+    write(Path("."), VALID)
+    (Path("lessons") / "bytes.md").write_bytes(b"+++\nid = \"bytes\"\n\xff\xfe\n+++\n")
+    curriculum = load_curriculum(Path("lessons"))
+    broken = curriculum.find("bytes")
+    assert broken.broken and broken.error.startswith("lessons/bytes.md:3: not UTF-8 text")
+    assert not curriculum.find("ladder").broken

@@ -33,6 +33,8 @@ __all__ = [
 
 CHAPTER_KEYS = ("id", "en", "zh")
 SHIPPED_SHOWN = Path("lessons")  # how messages name the shipped lessons directory
+# The longest shipped lesson is about 40 KB; a 30 MB one once froze the UI for a minute.
+MAX_LESSON_BYTES = 512 * 1024
 
 
 class _Resource(Protocol):
@@ -41,6 +43,8 @@ class _Resource(Protocol):
     name: str
 
     def read_text(self, encoding: str = ...) -> str: ...
+
+    def read_bytes(self) -> bytes: ...
 
 
 def shipped_lessons():
@@ -56,9 +60,30 @@ def load_lesson(path: Path | str, *, chapters: Iterable[Chapter] | None = None,
     `shown` is the path used in messages (default: `path` as given).
     """
     path = Path(path)
+    shown = Path(shown or path)
     if chapters is None:
         chapters = _chapters_in(path.parent, shown_dir=path.parent)
-    return LessonReader(path.read_text(encoding="utf-8"), Path(shown or path), path, chapters).lesson()
+    try:
+        return LessonReader(read_lesson_text(path, shown), shown, path, chapters).lesson()
+    except LessonError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - callers handle one error type, located in the file
+        raise LessonError(shown, None, "", f"{type(exc).__name__}: {exc}") from None
+
+
+def read_lesson_text(entry: Path | _Resource, shown: Path) -> str:
+    """A lesson file's text; LessonError (with the line) when it is too long or not UTF-8."""
+    try:
+        data = entry.read_bytes()
+    except OSError as exc:
+        raise LessonError(shown, None, "", f"cannot read it: {exc.strerror or exc}") from None
+    if len(data) > MAX_LESSON_BYTES:
+        raise LessonError(shown, None, "", f"{len(data):,} bytes; a lesson may be at most {MAX_LESSON_BYTES:,}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise LessonError(shown, line, "", f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save it as UTF-8") from None
 
 
 def load_chapters(path: Path | str | _Resource, *, shown: Path | str | None = None) -> tuple[Chapter, ...]:
@@ -126,7 +151,7 @@ def load_curriculum(directory: Path | str | None = None) -> Curriculum:
         path = Path(str(entry))
         shown = shown_dir / name
         try:
-            lessons.append(LessonReader(entry.read_text(encoding="utf-8"), shown, path, chapters).lesson())
+            lessons.append(LessonReader(read_lesson_text(entry, shown), shown, path, chapters).lesson())
         except LessonError as exc:
             lessons.append(_broken(path, shown, str(exc), entry, chapters))
         except Exception as exc:  # noqa: BLE001 - a lesson must never take the app down
@@ -153,7 +178,7 @@ def _broken(path: Path, shown: Path, error: str, entry: Any, chapters: tuple[Cha
     """A BrokenLesson, filed under its chapter and order when those can still be read."""
     chapter, order = "", 10**6  # unreadable: last, in no chapter
     try:
-        lines = file_lines(entry.read_text(encoding="utf-8"))
+        lines = file_lines(read_lesson_text(entry, shown))
         start, end = fence_lines(lines)
         if end is not None:
             data = tomllib.loads("\n".join(lines[start + 1:end]))

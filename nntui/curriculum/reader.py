@@ -32,6 +32,10 @@ CONTROL_KEYS = ("label", "type", "min", "max", "step", "log", "apply", "choices"
 STEP_KEYS = ("id", "set", "check", "pace", "pause")
 APPLY_MODES = ("live", "restart")
 STEP_ID = re.compile(r"[a-z0-9-]+")
+LESSON_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+# A link in a lesson may lead to a web page; any other target (file:, javascript:, a path)
+# would act on the machine the lesson is shown on.
+_LINK = re.compile(r"\]\(\s*<?(?P<target>[^)\s>]*)|<(?P<auto>[A-Za-z][A-Za-z0-9+.-]*:[^>\s]*)>")
 
 # (step id, parameter values it sets, its check, pace, pause) before the body adds the pages
 StepFields = tuple[str, dict, "Check | None", "float | None", bool]
@@ -77,6 +81,8 @@ class LessonReader:
         toml_text = "\n".join(lines[first + 1:close])
         try:
             data = tomllib.loads(toml_text)
+        except RecursionError:  # tomllib recurses per level: a file nested thousands deep
+            raise self.fail("front matter", "nested too deep (a lesson needs a few levels)", self.open_line) from None
         except tomllib.TOMLDecodeError as exc:
             line, message = toml_error_at(exc)
             if line is None:  # tomllib ran off the end: point at the closing fence
@@ -98,6 +104,8 @@ class LessonReader:
                 raise self.fail(key, "required but missing", self.open_line)
 
         lesson_id = self.string(data, "id")
+        if not LESSON_ID.fullmatch(lesson_id):
+            raise self.fail("id", f"expected lowercase letters, digits and '-', got {lesson_id!r}")
         if lesson_id != self.path.stem:
             raise self.fail("id", f"expected {self.path.stem!r} (the file name), got {lesson_id!r}")
         chapter = self.string(data, "chapter")
@@ -120,6 +128,7 @@ class LessonReader:
         controls = self.controls(data.get("controls", {}), spec)
         steps = self.steps(data.get("steps", []), spec)
         pages = read_pages(self.file_lines, self.close_line, [fields[0] for fields in steps], self.fail)
+        self.links_lead_to_web_pages()
 
         intro_title, intro_body = pages[INTRO]
         return Lesson(
@@ -141,6 +150,19 @@ class LessonReader:
             ),
             recap=Step(SUMMARY, *pages[SUMMARY]) if SUMMARY in pages else None,
         )
+
+    def links_lead_to_web_pages(self) -> None:
+        fenced = False
+        for number in range(self.close_line + 1, len(self.file_lines) + 1):
+            line = self.file_lines[number - 1]
+            if line.lstrip().startswith(("```", "~~~")):
+                fenced = not fenced
+            if fenced:
+                continue
+            for match in _LINK.finditer(line):
+                target = match["target"] if match["target"] is not None else match["auto"]
+                if not target.startswith(("https://", "http://")):
+                    raise self.fail("body", f"link to {target!r}: a lesson may only link to http(s) pages", number)
 
     # generic values -----------------------------------------------------------
 

@@ -35,7 +35,9 @@ class BrowserScreen(Screen):
         self.query_one(Tree).focus()
 
     def on_screen_resume(self) -> None:
-        # done marks or the language may have changed in the lesson we came back from
+        # done marks or the language may have changed in the lesson we came back from (or, for
+        # a student with two sessions, in the other one)
+        self.app.progress.refresh()
         self.query_one("#search", Input).placeholder = t("search", self.lang)
         self.rebuild()
 

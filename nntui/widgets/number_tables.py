@@ -48,17 +48,18 @@ def render_table(spec: dict[str, Any], width: int, lang: str = "en") -> Table:
     shown = elide(len(cols), max(1, (width - label_w - 2) // CELL), None)
     title = spec.get(f"title_{lang}") or spec["title"]
     note = spec.get(f"note_{lang}") or spec.get("note") or None
-    table = Table(title=title, title_justify="left", title_style="bold", caption=note,
+    # Titles, notes and labels come with the data (a recording can hold anything): text, not markup.
+    table = Table(title=Text(title), title_justify="left", title_style="bold", caption=Text(note) if note else None,
                   caption_justify="left", caption_style="dim", box=None, pad_edge=False, padding=(0, 1))
     table.add_column("", style="bold", no_wrap=True, max_width=label_w, overflow="ellipsis")
     for c in shown:
-        table.add_column(GAP if c < 0 else cols[c], justify="right", no_wrap=True)
+        table.add_column(Text(GAP if c < 0 else str(cols[c])), justify="right", no_wrap=True)
     emphasise = spec.get("emphasis") == "row_max"
     summed = {c for c, name in enumerate(cols) if name.startswith("Σ")}  # a row's total is no weight
     for label, row in zip(rows, values):
         finite = [v for c, v in enumerate(row) if c not in summed and v is not None and math.isfinite(v)]
         top = max(finite) if emphasise and finite else None
-        cells: list[Text | str] = [label]
+        cells: list[Text | str] = [Text(str(label))]
         for c in shown:
             if c < 0:
                 cells.append(GAP)
