@@ -19,6 +19,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from nntui.cli_limits import MAX_SEED, MAX_THREADS, check_device_name, check_out
 from nntui.curriculum.model import LANGUAGES
 from nntui.serve.cli import serve_cli
 
@@ -32,8 +33,9 @@ cli = typer.Typer(
 cli.add_typer(serve_cli, name="serve")  # `nntui serve ssh|web`; the sub-app imports asyncssh only when run
 
 LangOption = Annotated[str, typer.Option("--lang", help="Language of the lessons: en or zh.")]
-DeviceOption = Annotated[str, typer.Option("--device", help="Where models train: cpu or cuda.")]
-ThreadsOption = Annotated[int, typer.Option("--threads", min=1, help="Torch threads for training.")]
+DeviceOption = Annotated[str, typer.Option("--device", help="Where models train: cpu, cuda or cuda:N.")]
+ThreadsOption = Annotated[int, typer.Option("--threads", min=1, max=MAX_THREADS, help="Torch threads for training.")]
+SeedOption = Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Random seed.")]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -101,8 +103,8 @@ def open_lesson(
     ctx: typer.Context,
     lesson: Annotated[str, typer.Argument(help="Lesson id, as `nntui list` shows it.")],
     lang: Annotated[Optional[str], typer.Option("--lang", help="Language of the lessons: en or zh.")] = None,
-    device: Annotated[Optional[str], typer.Option("--device", help="Where models train: cpu or cuda.")] = None,
-    threads: Annotated[Optional[int], typer.Option("--threads", min=1, help="Torch threads.")] = None,
+    device: Annotated[Optional[str], typer.Option("--device", help="Where models train: cpu, cuda or cuda:N.")] = None,
+    threads: Annotated[Optional[int], typer.Option("--threads", min=1, max=MAX_THREADS, help="Torch threads.")] = None,
 ) -> None:
     """Open one lesson straight away."""
     from nntui.curriculum.loader import load_curriculum
@@ -127,18 +129,20 @@ def run(
     set_: Annotated[
         Optional[list[str]], typer.Option("--set", help="Set a parameter: name=value (repeatable).")
     ] = None,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
+    seed: SeedOption = 0,
     device: DeviceOption = "cpu",
     out: Annotated[Optional[Path], typer.Option(help="Write every event as a JSON line here.")] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the final metrics as JSON on stdout.")] = False,
     threads: ThreadsOption = 1,
 ) -> None:
     """Train a lesson's experiment without a screen and print a summary."""
-    from nntui.headless import HeadlessRun, RunOptionsError
+    from nntui.headless import HeadlessRun
 
     try:
         job = HeadlessRun.prepare(lesson, steps=steps, epochs=epochs, settings=set_ or [], seed=seed, device=device)
-    except RunOptionsError as exc:
+        if out is not None:
+            check_out(out)
+    except ValueError as exc:  # RunOptionsError too
         raise fail(str(exc)) from None
     code = job.execute(out=out, as_json=json_, threads=threads)
     raise typer.Exit(code)
@@ -178,6 +182,8 @@ def replay(
     except RecordingError as exc:
         raise fail(str(exc)) from None
     app.run()
+    if app.return_code:  # the app failed (Textual printed why): never exit 0 after that
+        raise typer.Exit(app.return_code)
 
 
 @cli.command("export")
@@ -209,7 +215,7 @@ def screenshot(
     set_: Annotated[
         Optional[list[str]], typer.Option("--set", help="Set a parameter: name=value (repeatable).")
     ] = None,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
+    seed: SeedOption = 0,
     device: DeviceOption = "cpu",
     threads: ThreadsOption = 1,
 ) -> None:
@@ -226,6 +232,10 @@ def screenshot(
     if out.suffix.lower() != ".svg" or not out.parent.is_dir():
         raise fail(f"--out {out}: expected FILE.svg in an existing folder")
     try:
+        check_out(out)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    try:
         events = shot.train(job, threads=threads)
     except ValueError as exc:  # e.g. --device cuda without one
         raise fail(str(exc)) from None
@@ -236,16 +246,21 @@ def screenshot(
 @cli.command("claims")
 def claims(
     lessons: Annotated[Optional[list[str]], typer.Argument(help="Lesson ids (default: every lesson).")] = None,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed (the lessons' own is 0).")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Random seed (the lessons' own is 0).")] = 0,
     device: DeviceOption = "cpu",
     threads: ThreadsOption = 1,
 ) -> None:
     """Train every checked guide page headless on its own settings; show when its check held."""
+    try:
+        check_device_name(device)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
     import torch
     from rich.console import Console
     from rich.table import Table
 
     from nntui.claims import checked_steps, verify
+    from nntui.cli_limits import device_exists
     from nntui.curriculum.loader import load_curriculum
 
     curriculum = load_curriculum()
@@ -255,6 +270,10 @@ def claims(
         if found is None or found.broken:
             raise fail(f"unknown lesson {lesson_id!r} (see `nntui list`)" if found is None else found.error)
         chosen.append(found)
+    try:
+        device_exists(device)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
     torch.set_num_threads(threads)
     table = Table("lesson", "step", "check", "held at", "seconds", "values", box=None, pad_edge=False)
     console, failed = Console(), 0
@@ -275,8 +294,10 @@ def _launch(lesson: str | None, lang: str, device: str, threads: int) -> None:
     from nntui.app import NntuiApp
     from nntui.runtime.client import Trainer
 
-    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
-        raise fail(f"--device: expected cpu or cuda, got {device!r}")
+    try:  # only the form here: the trainer checks the device itself, so the app never loads torch
+        check_device_name(device)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
     trainer = Trainer(threads=threads)
     trainer.start()  # before App.run(): see runtime/worker.py
     try:

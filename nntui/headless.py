@@ -7,6 +7,7 @@ before torch is imported, so a typo costs milliseconds, not seconds.
 from __future__ import annotations
 
 import json
+import math
 import signal
 import sys
 import threading
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from nntui.cli_limits import check_device_name
 from nntui.curriculum.loader import load_curriculum
 from nntui.events import Event, Metrics, Status
 from nntui.lab import catalog
@@ -76,8 +78,10 @@ class HeadlessRun:
                 params["epochs"] = spec.params["epochs"].check(epochs)
             except ValueError as exc:
                 raise RunOptionsError(f"--epochs: {exc}") from None
-        if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
-            raise RunOptionsError(f"--device: expected cpu or cuda, got {device!r}")
+        try:
+            check_device_name(device)
+        except ValueError as exc:
+            raise RunOptionsError(str(exc)) from None
         return cls(lesson_id, spec.name, params, seed, device, steps)
 
     def execute(self, *, out: Path | None = None, as_json: bool = False, threads: int = 1) -> int:
@@ -90,10 +94,10 @@ class HeadlessRun:
         torch.set_num_threads(threads)
         try:
             resolve_device(self.device)
-        except ValueError as exc:
+            recording = RecordingFile(out) if out else None
+        except (ValueError, OSError) as exc:
             print(f"nntui: {exc}", file=sys.stderr)
             return 2
-        recording = out.open("w", encoding="utf-8") if out else None
         driver = Driver()
         started = self.started = time.perf_counter()
         interrupted = False
@@ -108,12 +112,15 @@ class HeadlessRun:
         result = self._result(driver, seconds, interrupted)
         self._print_summary(result, out, to=sys.stderr if as_json else sys.stdout)
         if as_json:
-            print(json.dumps(result))
+            print(json.dumps(strict_json(result), allow_nan=False))  # NaN is no JSON: null instead
+        if recording and recording.error:  # e.g. a full disk: said once, after the summary
+            print(f"nntui: {recording.error}", file=sys.stderr)
+            return 2
         if interrupted:
             return 130
         return 0 if driver.state in ("finished", "running", "paused") else 1
 
-    def _train(self, driver: Any, recording: TextIO | None) -> bool:
+    def _train(self, driver: Any, recording: RecordingFile | None) -> bool:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         total = self.max_steps or getattr(driver.experiment, "total_steps", None)
@@ -136,6 +143,7 @@ class HeadlessRun:
                 task = progress.add_task("train", total=total, loss="")
                 while (
                     not interrupted.is_set()
+                    and not (recording and recording.error)
                     and driver.state == "running"
                     and (self.max_steps is None or driver.step < self.max_steps)
                 ):
@@ -149,7 +157,7 @@ class HeadlessRun:
                 signal.signal(signal.SIGINT, previous)
         return interrupted.is_set()
 
-    def _record(self, events: list[Event], recording: TextIO | None) -> None:
+    def _record(self, events: list[Event], recording: RecordingFile | None) -> None:
         # `t` lets `nntui replay` keep the run's own pace; readers of events ignore it.
         t = round(time.perf_counter() - self.started, 4)
         for event in events:
@@ -160,7 +168,7 @@ class HeadlessRun:
             elif isinstance(event, Status) and event.message:
                 print(f"nntui: {event.message}", file=sys.stderr)
             if recording:
-                recording.write(json.dumps({**event.to_dict(), "t": t}) + "\n")
+                recording.write(json.dumps({**event.to_dict(), "t": t}) + "\n", getattr(event, "step", None))
 
     def _result(self, driver: Any, seconds: float, interrupted: bool) -> dict[str, Any]:
         summary = driver.experiment.summary() if driver.experiment is not None else {}
@@ -181,9 +189,10 @@ class HeadlessRun:
     def _final_state(self, driver: Any, interrupted: bool) -> str:
         if interrupted:
             return "interrupted"
-        if driver.state in ("running", "paused"):
-            return "stopped"  # --steps reached before the experiment's own end
-        return driver.state
+        state = "stopped" if driver.state in ("running", "paused") else driver.state  # stopped: --steps reached
+        if state in ("stopped", "finished") and not all(map(_finite, self.last_metrics.values())):
+            return "diverged"  # the last report was not a number (the driver stops on it; a summary may not)
+        return state
 
     def _print_summary(self, result: dict[str, Any], out: Path | None, to: TextIO) -> None:
         from rich.console import Console
@@ -204,6 +213,54 @@ class HeadlessRun:
             from rich.text import Text
 
             console.print(Text.from_ansi(_loss_plot(self.losses, width=min(console.width, 80))))
+
+
+class RecordingFile:
+    """The --out file. A write that fails (a full disk) ends the recording, not the run with a
+    traceback: `error` says what happened, and training stops at the next step."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.error: str | None = None
+        self.step = 0
+        try:
+            self._file = path.open("w", encoding="utf-8")
+        except OSError as exc:
+            raise OSError(f"--out {path}: cannot write here ({exc.strerror or exc})") from None
+
+    def write(self, line: str, step: int | None = None) -> None:
+        if self.error is None:
+            try:
+                self._file.write(line)
+                self.step = step if step is not None else self.step
+            except OSError as exc:
+                self._failed(exc)
+
+    def close(self) -> None:
+        try:
+            self._file.close()  # closes the file even when the last flush fails
+        except OSError as exc:
+            self._failed(exc)
+
+    def _failed(self, exc: OSError) -> None:
+        if self.error is None:
+            why = exc.strerror or str(exc)
+            self.error = f"--out {self.path}: {why}; the recording stops near step {self.step}"
+
+
+def strict_json(value: Any) -> Any:
+    """`value` with every nan and ±inf as None: what JSON itself can say."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    return value
+
+
+def _finite(value: Any) -> bool:
+    return not isinstance(value, float) or math.isfinite(value)
 
 
 def _stderr_console():

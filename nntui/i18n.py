@@ -127,6 +127,8 @@ WORDS: dict[str, tuple[str, str]] = {
                         "第 {step} 步发散：{metric} 为 {value}；请{remedy}，然后按 r"),
     "remedy_lr": ("lower the learning rate (or the initial weights' scale)", "调低学习率（或初始权重的倍数）"),
     "remedy_clip": ("turn clipping on or lower the init scale", "打开梯度裁剪或调低初始化倍数"),
+    "status_trainer_hung": ("hung: the trainer has not answered for {seconds} s; press r to start a new one",
+                            "卡住：训练进程已 {seconds} 秒没有响应；按 r 重新启动"),
     "status_trainer_stopped": ("the trainer process stopped (exit code {code}); press r to start it again",
                                "训练进程已停止（退出码 {code}）；按 r 重新启动"),
     "check_waits": ("check: ", "核对："),

@@ -10,6 +10,8 @@ import dataclasses
 
 from nntui.curriculum.loader import load_curriculum
 from nntui.curriculum.model import Curriculum, Lesson
+from nntui.events import RunStarted
+from nntui.lab import catalog
 from nntui.runtime.replay import Recording, RecordingError, ReplayTrainer
 
 
@@ -31,7 +33,21 @@ def recorded_lesson(recording: Recording, curriculum: Curriculum, lesson_id: str
         raise RecordingError(
             f"{where}: the recording is a {start.experiment} run, lesson {wanted!r} trains {lesson.experiment}"
         )
-    return dataclasses.replace(lesson, params={**lesson.params, **start.params})
+    return dataclasses.replace(lesson, params={**lesson.params, **_recorded_params(start, where)})
+
+
+def _recorded_params(start: RunStarted, where: str) -> dict:
+    """The recorded settings the lesson's controls will show, each checked as a control would
+    check it (a crafted hidden=2**53 must not reach the controls); unknown names are left out."""
+    spec = catalog.get(start.experiment)
+    params = {}
+    for name, value in start.params.items():
+        if name in spec.params:
+            try:
+                params[name] = spec.params[name].check(value)
+            except ValueError as exc:
+                raise RecordingError(f"{where}: params: {exc}") from None
+    return params
 
 
 def playback_app(

@@ -15,8 +15,10 @@ from nntui.headless import HeadlessRun
 from nntui.runtime.commands import Start
 from nntui.runtime.replay import TERMINAL, Recording
 
-SIZE = re.compile(r"(\d+)x(\d+)")
+SIZE = re.compile(r"(\d{1,6})x(\d{1,6})")  # no 5,000-digit numbers to convert
 MIN_SIZE = (40, 12)
+# A 10000x10000 screen took 48 s and 1.9 GB; a screenshot wider than this is unreadable anyway.
+MAX_SIZE = (400, 200)
 SETTLE_S = 0.4  # after the last event lands: charts redraw at most every 0.2 s, the guide loads async
 
 
@@ -27,6 +29,8 @@ def parse_size(text: str) -> tuple[int, int]:
     width, height = int(match[1]), int(match[2])
     if width < MIN_SIZE[0] or height < MIN_SIZE[1]:
         raise ValueError(f"--size: at least {MIN_SIZE[0]}x{MIN_SIZE[1]}, got {text!r}")
+    if width > MAX_SIZE[0] or height > MAX_SIZE[1]:
+        raise ValueError(f"--size: at most {MAX_SIZE[0]}x{MAX_SIZE[1]}, got {text!r}")
     return width, height
 
 

@@ -50,6 +50,34 @@ def group(pgid: int) -> set[int]:
     return {pid for pid, (state, _, pg) in processes().items() if pg == pgid and state != "Z"}
 
 
+def pty_size(pid: int) -> tuple[int, int]:
+    """(cols, rows) of the terminal a process has on its stdin (its PTY, read through /proc)."""
+    fd = os.open(f"/proc/{pid}/fd/0", os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    try:
+        rows, cols, _, _ = struct.unpack("HHHH", fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8))
+    finally:
+        os.close(fd)
+    return cols, rows
+
+
+def idle_connections(port: int, count: int) -> list[socket.socket]:
+    """TCP connections that never send a byte: what a lock-out attempt holds against the port."""
+    return [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(count)]
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    """Whether the server has closed (or reset) a connection; what it sent meanwhile is read and dropped."""
+    sock.setblocking(False)
+    try:
+        while True:
+            if not sock.recv(65536):
+                return True
+    except BlockingIOError:
+        return False
+    except OSError:  # ECONNRESET: closed with a reset
+        return True
+
+
 def wait_until(predicate, timeout: float, interval: float = 0.05) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -62,15 +90,26 @@ def wait_until(predicate, timeout: float, interval: float = 0.05) -> bool:
 class Server:
     """`nntui serve ssh` as a subprocess on a free loopback port."""
 
-    def __init__(self, home: Path, *args: str, port: int | None = None) -> None:
+    def __init__(self, home: Path, *args: str, port: int | None = None, env: dict[str, str] | None = None,
+                 nofile: int | None = None) -> None:
+        """`env`: more environment variables; `nofile`: the server's open-file limit (as `ulimit -n`)."""
         self.port = port or free_port()
-        env = dict(os.environ, NNTUI_HOME=str(home))
+        self.home = home
+        env = dict(os.environ, NNTUI_HOME=str(home), **(env or {}))
+
+        def limit() -> None:
+            if nofile is not None:
+                import resource
+
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "nntui", "serve", "ssh", "--port", str(self.port), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=home,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=home, preexec_fn=limit,
         )
         self.out: list[str] = []
         self.log: list[str] = []
+        self.bytes = 0  # read from stdout and stderr
         self._ready = threading.Event()
         threading.Thread(target=self._pump, args=(self.proc.stdout, self.out), daemon=True).start()
         threading.Thread(target=self._pump, args=(self.proc.stderr, self.log), daemon=True).start()
@@ -80,6 +119,7 @@ class Server:
 
     def _pump(self, stream, lines: list[str]) -> None:
         for raw in stream:
+            self.bytes += len(raw)
             line = raw.decode(errors="replace").rstrip("\n")
             lines.append(line)
             if "ssh -p" in line:
@@ -107,7 +147,9 @@ class SshTerm:
     """`ssh -tt` in a pseudo-terminal of its own; what it prints goes through a pyte screen."""
 
     def __init__(self, port: int, *, key: Path | None = None, user: str = "student",
-                 cols: int = 80, rows: int = 24, term: str = "xterm-256color", extra: tuple[str, ...] = ()) -> None:
+                 cols: int = 80, rows: int = 24, term: str = "xterm-256color", extra: tuple[str, ...] = (),
+                 screen: tuple[int, int] | None = None) -> None:
+        """`screen`: the (cols, rows) pyte renders, when smaller than the terminal ssh declares."""
         assert SSH, "no ssh client"
         self.master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
@@ -126,7 +168,7 @@ class SshTerm:
             start_new_session=True, preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0),
         )
         os.close(slave)
-        self.screen = pyte.Screen(cols, rows)
+        self.screen = pyte.Screen(*(screen or (cols, rows)))
         self._stream = pyte.ByteStream(self.screen)
         self.raw = bytearray()
         self.lock = threading.Lock()

@@ -92,7 +92,7 @@ def test_export_errors_name_the_file_line_and_flag(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"kind": "run_started"}\n')
     result = runner.invoke(cli, ["export", str(bad), "--csv", str(tmp_path / "csv")])
-    assert result.exit_code == 2 and f"{bad}:1: bad run_started" in result.output
+    assert result.exit_code == 2 and f"{bad}:1: run_started: missing field 'run'" in result.output
     good = tmp_path / "good.jsonl"
     write(good, [RunStarted(1, "toy-fit", {}, 0, "cpu", "neuron"), Metrics(1, {"loss": 1.0})])
     blocker = tmp_path / "file"

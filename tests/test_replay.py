@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from nntui.cli import cli
 from nntui.events import Metrics, RunStarted, Status
 from nntui.runtime.commands import Pause, Resume, SetParam, Start, StepOnce, Stop
-from nntui.runtime.replay import FALLBACK_STEPS_PER_S, MAX_GAP_S, Recording, read_recording, ReplayTrainer
+from nntui.runtime.replay import FALLBACK_STEPS_PER_S, MAX_GAP_S, Recording, RecordingError, read_recording, ReplayTrainer
 from recorder import record
 
 STEPS = 30
@@ -60,7 +60,7 @@ def test_a_cut_off_last_line_is_left_out(neuron, tmp_path):
         ('{"kind": "run_started", "run": 1, "experiment": "toy-fit", "params": {}, "seed": 0, "device": "cpu",'
          ' "label": "neuron"}\n{"kind": "metrics", "step": 1, \n{}\n', ":2: not JSON"),
         ('{"kind": "run_started", "run": 1, "experiment": "toy-fit", "params": {}, "seed": 0, "device": "cpu",'
-         ' "label": "neuron"}\n{"kind": "sparkles"}\n', ":2: bad sparkles: unknown event kind 'sparkles'"),
+         ' "label": "neuron"}\n{"kind": "sparkles"}\n', ":2: unknown event kind 'sparkles'"),
         ('{"kind": "metrics", "step": 1, "values": {}}\n', ":1: no run_started event"),
         ('{"kind": "run_started", "run": 1, "experiment": "toy-fit", "params": {}, "seed": 0, "device": "cpu",'
          ' "label": "neuron", "t": "soon"}\n', ":1: t: expected seconds"),
@@ -74,6 +74,88 @@ def test_bad_recordings_exit_2_naming_file_and_line(tmp_path, content, message, 
     result = CliRunner().invoke(cli, [command[0], str(path), *command[1:]])
     assert result.exit_code == 2, result.output
     assert f"nntui: {path}{message}" in result.output
+
+
+HEAD = {"kind": "run_started", "run": 1, "experiment": "toy-fit", "params": {}, "seed": 0, "device": "cpu",
+        "label": "neuron"}
+CURVE = {"kind": "curve", "step": 1, "name": "fit", "x": [0.0, 1.0], "series": {"target": [0.0, 1.0], "model": [0.0, 1.0]}}
+
+
+NODE = {"parent": None, "token": 1, "log_prob": -0.5, "score": -0.5, "fate": "kept"}
+SEARCH = {"prefix": [], "beam_width": 1, "eos_id": 0, "length_penalty": 0.0, "hypotheses": [], "steps": [[NODE]]}
+DECODING = {"kind": "decoding", "step": 1, "vocab": ["</s>", "a"], "prompt": "", "beam": SEARCH, "greedy": {},
+            "next_token": {"probs": [0.5, 0.5]}}
+
+
+# Line 2 of each, after a good run_started line: what is wrong, and what the message says.
+CRAFTED = [
+    ({**CURVE, "series": [1, 2, 3]}, "curve: series: expected an object, got a list"),
+    ({**CURVE, "series": {"target": [0.0], "model": [0.0, 1.0]}}, "curve: series.target: 1 values for 2 x values"),
+    ({**CURVE, "series": {"model": [0.0, 1.0]}}, "curve: series: curve 'fit' needs a 'target' series"),
+    ({**CURVE, "x": [[0.0], [1.0]]}, "curve: x: expected a 1-D array, got 2-D"),
+    ({**CURVE, "x": [0.0, 1e308]}, "curve: x: 1e+308 is beyond float32's range"),
+    ({"kind": "metrics", "step": 1, "values": {"train_loss": "0.5"}}, "metrics: values.train_loss: expected a number, got text"),
+    ({"kind": "metrics", "step": 1, "values": {"train_loss": True}}, "metrics: values.train_loss: expected a number"),
+    ({"kind": "metrics", "step": -1, "values": {}}, "metrics: step: -1 is outside 0.."),
+    ({"kind": "metrics", "step": 1.5, "values": {}}, "metrics: step: expected an integer, got a number"),
+    ({"kind": "metrics", "step": 1, "values": {}, "sparkle": 1}, "metrics: unknown field 'sparkle'"),
+    ({"kind": "metrics", "values": {}}, "metrics: missing field 'step'"),
+    ({"kind": "status", "state": "exploded", "step": 1}, "status: state: expected one of"),
+    ({"kind": "image_grid", "step": 1, "name": "digits", "images": [[[300]]], "captions": ["7"]}, "images: expected grey levels 0..255"),
+    ({"kind": "image_grid", "step": 1, "name": "digits", "images": [[[1]]], "captions": []}, "captions: 0 for 1 images"),
+    ({"kind": "attention", "step": 1, "tokens": ["a"], "weights": [[[[1.0, 0.0], [0.0, 1.0]]]]}, "does not fit 1 tokens"),
+    ({"kind": "layer_norms", "step": 1, "layers": ["a", "b"], "weight": [1.0], "bias": [1.0, 1.0], "total": [1.0, 1.0],
+      "delta": [], "total_norm": 1.0}, "layer_norms: weight: 1 values for 2 layers"),
+    ({**HEAD, "params": {"hidden": {"deeper": [1]}}}, "run_started: params.hidden: expected a number, got an object"),
+    ({**DECODING, "beam": {**SEARCH, "steps": [[]]}}, "decoding: beam.steps[0]: a step of the search with no candidates"),
+    ({**DECODING, "beam": {**SEARCH, "steps": [[{**NODE, "log_prob": 1e308}]]}}, "log_prob: 1e+308 is a log-probability above 0"),
+    ({**DECODING, "beam": {**SEARCH, "steps": [[{**NODE, "token": 7}]]}}, "beam.steps[0][0].token: 7 is outside 0..1"),
+]
+
+
+@pytest.mark.parametrize("event, message", CRAFTED, ids=[m.split(":")[0] + str(i) for i, (_, m) in enumerate(CRAFTED)])
+def test_crafted_events_are_refused_naming_the_line_and_field(tmp_path, event, message):
+    path = tmp_path / "crafted.jsonl"
+    path.write_text(json.dumps(HEAD) + "\n" + json.dumps(event) + "\n")
+    with pytest.raises(RecordingError) as error:
+        read_recording(path)
+    assert str(error.value).startswith(f"{path}:2: ") and message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ('{"kind": "metrics", "step": 1, "values": ' + "[" * 100_000 + "]" * 100_000 + "}", ":2: nested too deeply"),
+        ('{"kind": "metrics", "step": 1, "values": {"a": ' + "[" * 500 + "]" * 500 + "}}", ":2: metrics: values.a: expected a number, got a list"),
+        ('{"kind": "metrics", "step": ' + "9" * 5000 + ', "values": {}}', ":2: not JSON"),
+    ],
+    ids=["100000-deep", "500-deep", "5000-digits"],
+)
+@pytest.mark.parametrize("command", [["replay"], ["export", "--csv", "out"]])
+def test_deep_and_huge_json_exit_2_without_a_traceback(tmp_path, line, message, command):
+    path = tmp_path / "deep.jsonl"
+    path.write_text(json.dumps(HEAD) + "\n" + line + "\n")
+    result = CliRunner().invoke(cli, [command[0], str(path), *command[1:]])
+    assert result.exit_code == 2, result.output
+    assert f"nntui: {path}{message}" in result.output
+
+
+def test_recorded_settings_outside_their_range_are_refused(neuron, tmp_path):
+    path, _ = neuron
+    crafted = tmp_path / "crafted.jsonl"
+    crafted.write_text(path.read_text().replace('"hidden": 5', f'"hidden": {2**53}', 1))
+    result = CliRunner().invoke(cli, ["replay", str(crafted)])
+    assert result.exit_code == 2 and f"{crafted}:1: params: hidden: {2**53} is outside 1..256" in result.output
+
+
+def test_a_replay_whose_app_fails_does_not_exit_0(neuron, monkeypatch):
+    import nntui.app
+
+    def failing_run(self, **kwargs):
+        self._return_code = 1  # what Textual sets when a widget raises
+
+    monkeypatch.setattr(nntui.app.NntuiApp, "run", failing_run)
+    assert CliRunner().invoke(cli, ["replay", str(neuron[0])]).exit_code == 1
 
 
 def test_missing_file_unknown_lesson_and_bad_speed_exit_2(neuron, tmp_path):
@@ -249,3 +331,71 @@ print("TORCH", "torch" in sys.modules)
     assert out.returncode == 0, out.stderr
     assert f"step {STEPS}" in out.stdout and f"loss {losses(events)[-1]:.4g}" in out.stdout
     assert "TORCH False" in out.stdout
+
+
+# ---- ±1e308: valid numbers, far out -----------------------------------------------------------
+def test_charts_draw_values_of_plus_minus_1e308():
+    """The tick code once overflowed here (floor of an infinite span, 10 ** 309)."""
+    import numpy as np
+
+    from nntui.widgets import Series
+    from nntui.widgets.chart_axes import auto_x_range, auto_y_range, y_ticks
+    from nntui.widgets.chart_renderer import ChartRenderer
+    from nntui.widgets.ticks import nice_ticks
+
+    assert nice_ticks(-1e308, 1e308) == []  # no step fits: no ticks, no OverflowError
+    huge = np.array([1e308, -1e308, 1.0, 1e308])
+    for log_y in (False, True):
+        lo, hi = auto_y_range([huge], None, None, log_y, ())
+        assert np.isfinite(hi - lo) and np.isfinite(10.0 ** hi if log_y else hi)
+        rows, values = y_ticks(lo, hi, 10, log_y, 5)
+        assert rows and all(np.isfinite(values))
+        lines = ChartRenderer("loss", log_y=log_y).render([Series("s", np.arange(4.0), huge, "red")], 40, 12)
+        assert len(lines) == 12 and all(line.cell_length == 40 for line in lines)
+    for xs in ([1e308, -1e308], [1e308], [-1e308]):
+        lo, hi = auto_x_range([np.array(xs)], None, None)
+        assert np.isfinite(hi - lo) and hi > lo
+
+
+async def test_a_recording_of_plus_minus_1e308_replays_in_the_app(neuron, tmp_path):
+    from nntui.playback import playback_app
+    from nntui.screens.lesson import LessonScreen
+    from nntui.widgets.status import StatusLine
+
+    path, _ = neuron
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    for i, row in enumerate(r for r in rows if r["kind"] == "metrics"):
+        row["values"]["train_loss"] = 1e308 if i % 2 else -1e308
+    crafted = tmp_path / "huge.jsonl"
+    crafted.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert CliRunner().invoke(cli, ["export", str(crafted), "--csv", str(tmp_path / "csv")]).exit_code == 0
+    app = playback_app(read_recording(crafted), speed=float("inf"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if app.trainer.state == "finished":
+                break
+        await pilot.pause(0.5)  # charts redraw at most every 0.2 s
+        assert isinstance(app.screen, LessonScreen)
+        assert "1e+308" in str(app.screen.query_one(StatusLine).render())
+    assert app.return_code in (0, None) and app._exception is None
+
+
+def test_every_lesson_records_events_the_checks_accept(one_torch_thread):
+    """The checks follow what the lab writes: a few steps of every lesson's experiment, with its
+    worked example's tables and decodings, each event as `nntui run --out` writes it, accepted."""
+    from nntui.curriculum.loader import load_curriculum
+    from nntui.runtime.driver import Driver
+    from nntui.runtime.recording_check import check_event
+
+    kinds = set()
+    for lesson in load_curriculum().lessons:
+        driver = Driver()
+        driver.handle(Start(lesson.experiment, dict(lesson.params), 0, "cpu", label=lesson.id))
+        for _ in range(2):
+            driver.tick()
+        for event in driver.take():
+            check_event(json.loads(json.dumps(event.to_dict())))
+            kinds.add(event.kind)
+    assert {"run_started", "metrics", "status", "curve", "image_grid", "layer_norms", "time_norms", "attention",
+            "tables", "decoding"} <= kinds

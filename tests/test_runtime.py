@@ -268,3 +268,53 @@ def test_run_started_says_how_long_the_run_is(driver):
     driver.handle(Start("fake", {"steps": 7}))
     started = driver.take()[0]
     assert isinstance(started, RunStarted) and started.total == 7
+
+
+def test_a_missing_device_is_a_sentence_not_an_assertion_error(driver):
+    driver.handle(Start("fake", {"steps": 3}, device="cuda:99"))
+    error = next(e for e in driver.take() if isinstance(e, Error))
+    assert error.message.startswith("--device cuda:99: no ")  # torch's own is a bare AssertionError
+    assert "Error" not in error.message.split(":")[0] and driver.state == "error"
+
+
+# ---- a trainer that stops answering ------------------------------------------------------------
+def test_a_stopped_trainer_is_called_hung_and_quitting_kills_it_at_once(monkeypatch):
+    """SIGSTOP the real trainer process: its heartbeat stops, the UI says hung and sends nothing
+    more; close() waits a second at most, then kills it (a stopped process never reads Shutdown)."""
+    import os
+    import signal
+
+    from nntui.runtime import client
+    from nntui.runtime.client import Trainer
+
+    monkeypatch.setattr(client, "HUNG_AFTER_S", 1.0)
+    monkeypatch.setattr(client, "STARTING_S", 1.0)  # no need to wait for torch to load
+    trainer = Trainer()
+    trainer.start()
+    try:
+        deadline = time.monotonic() + 30
+        while trainer._beat.value == 0.0 and time.monotonic() < deadline:
+            time.sleep(0.02)  # the first beat: the process is up
+        pid = trainer._process.pid
+        os.kill(pid, signal.SIGSTOP)
+        hung = wait_for(trainer, lambda e: isinstance(e, Status) and e.code == "trainer_hung", timeout=10)[-1]
+        assert hung.state == "error" and hung.message.startswith("hung: the trainer has not answered for")
+        assert trainer.hung and not trainer.send(Start("fake"))  # `r` then restarts it
+        from nntui.i18n import describe
+
+        assert describe(hung.code, hung.args, "en").startswith("hung:") and "卡住" in describe(hung.code, hung.args, "zh")
+
+        os.kill(pid, signal.SIGCONT)  # it answers again: no longer hung
+        deadline = time.monotonic() + 10
+        while trainer.hung and time.monotonic() < deadline:
+            trainer.drain()
+            time.sleep(0.02)
+        assert not trainer.hung
+
+        os.kill(pid, signal.SIGSTOP)  # and quit at once, before the heartbeat says hung: the worst case
+        process = trainer._process
+        began = time.monotonic()
+        trainer.close()
+        assert time.monotonic() - began < 2.0 and not process.is_alive() and process.exitcode == -signal.SIGKILL
+    finally:
+        trainer.close()

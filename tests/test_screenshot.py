@@ -44,6 +44,11 @@ def test_screenshot_shows_the_lesson_after_its_steps(tmp_path):
     [
         (["--size", "wide"], "--size: expected WxH (e.g. 120x40), got 'wide'"),
         (["--size", "10x5"], "--size: at least"),
+        (["--size", "10000x10000"], "--size: at most 400x200, got '10000x10000'"),  # was 48 s and 1.9 GB
+        (["--size", "401x40"], "--size: at most 400x200"),
+        (["--size", "1" * 5000 + "x40"], "--size: expected WxH"),
+        (["--seed", str(2**64)], "'--seed'"),
+        (["--device", "cuda:x"], "--device: expected cpu, cuda or cuda:N"),
         (["--set", "wings=2"], "unknown parameter 'wings'"),
         (["--lang", "fr"], "--lang: expected one of en, zh"),
     ],
@@ -59,6 +64,9 @@ def test_out_must_be_an_svg_in_an_existing_folder(tmp_path):
     for out in (tmp_path / "x.png", tmp_path / "missing" / "x.svg"):
         result = runner.invoke(cli, ["screenshot", "neuron", "--out", str(out)])
         assert result.exit_code == 2 and f"--out {out}: expected FILE.svg" in result.output
+    (tmp_path / "folder.svg").mkdir()
+    result = runner.invoke(cli, ["screenshot", "neuron", "--out", str(tmp_path / "folder.svg")])
+    assert result.exit_code == 2 and f"--out {tmp_path / 'folder.svg'}: is a folder" in result.output
 
 
 def test_parse_size():

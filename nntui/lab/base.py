@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from nntui.cli_limits import device_exists
 from nntui.events import Event
 from nntui.lab.catalog import ExperimentSpec
 
@@ -73,9 +74,5 @@ def seed_everything(seed: int) -> None:
 
 
 def resolve_device(name: str) -> str:
-    """`cuda` where one exists; asking for cuda without one is an error, not a silent fallback."""
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA device is available here")
-    if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
-        raise ValueError(f"--device: expected cpu or cuda, got {name!r}")
-    return name
+    """`name` where this machine has it; a missing device is an error, not a silent fallback."""
+    return device_exists(name)

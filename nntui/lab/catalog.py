@@ -42,9 +42,10 @@ class Param:
             raise ValueError(f"{self.name}: expected true or false, got {text!r}")
         if self.type == "int":
             try:
-                return self.check(int(text))
+                value = int(text)
             except ValueError:
                 raise ValueError(f"{self.name}: expected an integer, got {text!r}") from None
+            return self.check(value)  # out of range: "hidden: 5000 is outside 1..1024"
         if self.type == "float":
             try:
                 return self.check(float(text))

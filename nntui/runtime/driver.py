@@ -13,6 +13,7 @@ import traceback
 from collections import deque
 from typing import Any
 
+from nntui.cli_limits import DeviceError, device_exists
 from nntui.events import Error, Event, Metrics, RunStarted, Status
 from nntui.lab import catalog
 from nntui.runtime.commands import Command, Pause, Resume, SetPace, SetParam, Shutdown, Start, Stop, StepOnce
@@ -113,6 +114,7 @@ class Driver:
         try:
             spec = catalog.get(command.experiment)
             params = spec.resolve(command.params)
+            device_exists(command.device)  # torch's own error for cuda:7 is a bare AssertionError
             self.experiment = spec.load()(params, seed=command.seed, device=command.device)
         except Exception as exc:  # a bad parameter or a broken model: report, stay up
             self._fail(exc)
@@ -156,7 +158,7 @@ class Driver:
             self.outbox.append(Error(f"{name}: {exc}"))
 
     def _fail(self, exc: BaseException) -> None:
-        message = f"{type(exc).__name__}: {exc}"
+        message = str(exc) if isinstance(exc, DeviceError) else f"{type(exc).__name__}: {exc}"
         self.outbox.append(Error(message, traceback.format_exc()))
         self._set_state("error", message)
 

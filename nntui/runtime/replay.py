@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from nntui.events import Event, Metrics, RunStarted, Status, from_dict
 from nntui.runtime.commands import Command, Pause, Resume, SetPace, SetParam, Start, StepOnce, Stop
+from nntui.runtime.recording_check import Invalid, check_event
 
 FALLBACK_STEPS_PER_S = 100.0  # pace of recordings written without `t`
 # A recorded stall (the first Adam step warms up torch for ~1.7 s) would leave the replay
@@ -79,6 +80,10 @@ def read_recording(path: Path | str) -> Recording:
                 truncated = number
                 break
             raise RecordingError(f"{path}:{number}: not JSON ({exc.msg}, column {exc.colno})") from None
+        except RecursionError:  # the parser recurses per bracket: thousands deep is no event
+            raise RecordingError(f"{path}:{number}: nested too deeply (not an event from `nntui run`)") from None
+        except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+            raise RecordingError(f"{path}:{number}: not JSON ({exc})") from None
         events.append(_event(data, path, number))
         stamps.append(_stamp(data, path, number))
         lines.append(number)
@@ -90,13 +95,14 @@ def read_recording(path: Path | str) -> Recording:
 
 
 def _event(data: Any, path: Path, number: int) -> Event:
-    if not isinstance(data, dict):
-        raise RecordingError(f"{path}:{number}: expected a JSON object, got {type(data).__name__}")
+    try:
+        check_event(data)  # every field, so the app and export can trust what they get
+    except Invalid as exc:
+        raise RecordingError(f"{path}:{number}: {exc}") from None
     try:
         return from_dict(data)
-    except (ValueError, TypeError, KeyError) as exc:
-        kind = data.get("kind")
-        raise RecordingError(f"{path}:{number}: bad {kind or 'event'}: {exc}") from None
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # a gap in the checks: still no traceback
+        raise RecordingError(f"{path}:{number}: bad {data.get('kind')}: {exc}") from None
 
 
 def _stamp(data: dict, path: Path, number: int) -> float | None:

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from multiprocessing.connection import Connection
+from typing import Any
 
 from nntui.events import Status, coalesce
 from nntui.runtime.commands import Shutdown
 
 FLUSH_EVERY_S = 0.05  # at most ~20 batches a second reach the UI
 IDLE_WAIT_S = 0.1
+BEAT_S = 0.25  # the heartbeat's period; the UI calls the trainer hung after seconds of silence
 
 
-def main(conn: Connection, threads: int = 1, log_path: str | None = None) -> None:
+def main(conn: Connection, threads: int = 1, log_path: str | None = None, beat: Any = None) -> None:
+    if beat is not None:
+        _start_heartbeat(beat)
     _quiet_terminal(log_path)
     # Ctrl+C in the terminal reaches the whole process group; the UI decides when we stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -52,6 +57,18 @@ def main(conn: Connection, threads: int = 1, log_path: str | None = None) -> Non
             except (BrokenPipeError, OSError):
                 return
             last_flush = now
+
+
+def _start_heartbeat(beat: Any) -> None:
+    """Write the time into shared memory from a thread of its own: a long training step keeps
+    beating (torch releases the GIL), a stopped or wedged process does not."""
+
+    def run() -> None:
+        while True:
+            beat.value = time.monotonic()  # system-wide on Linux and macOS: the UI compares it
+            time.sleep(BEAT_S)
+
+    threading.Thread(target=run, name="nntui-heartbeat", daemon=True).start()
 
 
 def _quiet_terminal(log_path: str | None) -> None:

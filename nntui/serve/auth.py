@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import hmac
 import stat
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,3 +90,71 @@ def count_keys(path: Path) -> int:
     except OSError:
         return 0
     return sum(1 for line in lines if line.strip() and not line.lstrip().startswith("#"))
+
+
+# ---- the brake on password guessing --------------------------------------------------------------
+FREE_FAILURES = 10  # wrong passwords an address may make in FAIL_WINDOW_S before it is slowed:
+# a classroom behind one NAT address shares them, typos and all
+FAIL_WINDOW_S = 600.0
+FIRST_WAIT_S, MAX_WAIT_S = 0.5, 8.0  # then each attempt waits 0.5, 1, 2, 4, 8, 8, ... seconds
+MAX_TRACKED_ADDRESSES = 10_000  # memory stays bounded whatever the number of addresses
+
+
+class LoginBrake:
+    """Per address: after FREE_FAILURES wrong passwords in FAIL_WINDOW_S, password attempts wait.
+
+    The wait comes before the password is checked, for right and wrong ones alike (a quick
+    "yes" would tell a guesser not to wait for the "no"s). Once the brake is on, attempts from
+    one address take turns, and a turn still to come counts as a failure when the next one is
+    booked, so many connections guess no faster than one: at most one guess every MAX_WAIT_S
+    per address. Below the brake nothing waits, even side by side (a class logging in through
+    one NAT address): a guesser's first burst gets about as many tries as it has connections
+    logging in at once (serve ssh caps those with --max-startups). Public keys are never
+    braked: they cannot be guessed.
+
+        wait = brake.wait_for_turn(address); await asyncio.sleep(wait)
+        if not check(): brake.failed(address)
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._seen: OrderedDict[str, _Address] = OrderedDict()
+
+    def _entry(self, address: str) -> _Address:
+        now = self.clock()
+        entry = self._seen.get(address)
+        if entry is None:
+            entry = self._seen[address] = _Address(deque(maxlen=4 * FREE_FAILURES), deque(maxlen=1000), now)
+            while len(self._seen) > MAX_TRACKED_ADDRESSES:
+                self._seen.popitem(last=False)
+        self._seen.move_to_end(address)
+        while entry.failures and now - entry.failures[0] > FAIL_WINDOW_S:
+            entry.failures.popleft()
+        while entry.turns and entry.turns[0] <= now:
+            entry.turns.popleft()
+        return entry
+
+    def failures(self, address: str) -> int:
+        return len(self._entry(address).failures)
+
+    def wait_for_turn(self, address: str) -> float:
+        """Seconds the attempt starting now must wait before its password is checked (its turn is booked)."""
+        entry = self._entry(address)
+        now = self.clock()
+        extra = len(entry.failures) + len(entry.turns) - FREE_FAILURES
+        if extra < 0:
+            entry.last_turn = max(entry.last_turn, now)
+            return 0.0
+        entry.last_turn = max(now, entry.last_turn + min(FIRST_WAIT_S * 2 ** min(extra, 16), MAX_WAIT_S))
+        entry.turns.append(entry.last_turn)
+        return entry.last_turn - now
+
+    def failed(self, address: str) -> None:
+        self._entry(address).failures.append(self.clock())
+
+
+@dataclass
+class _Address:
+    failures: deque[float]  # when its recent wrong passwords came
+    turns: deque[float]  # booked turns still to come
+    last_turn: float  # when the latest booked attempt may run

@@ -26,7 +26,9 @@ STOP_GRACE_S = 2.0  # SIGTERM, then this long, then SIGKILL
 
 def _set_size(fd: int, cols: int, rows: int) -> None:
     # The kernel sends SIGWINCH to the terminal's foreground process group on a change.
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", max(rows, 1), max(cols, 1), 0, 0))
+    # (The session clamps sizes far below it; 65535 is what the kernel's structure can hold.)
+    rows, cols = min(max(rows, 1), 0xFFFF), min(max(cols, 1), 0xFFFF)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
 
 def _take_terminal() -> None:
@@ -46,8 +48,9 @@ class AppChild:
         rows: int,
         on_output: Callable[[bytes], None],
         on_exit: Callable[[int], None],
+        cwd: str | os.PathLike[str] | None = None,
     ) -> None:
-        self.argv, self.env = argv, env
+        self.argv, self.env, self.cwd = argv, env, cwd
         self._size = (cols, rows)
         self._on_output, self._on_exit = on_output, on_exit
         self._loop = asyncio.get_running_loop()
@@ -72,7 +75,7 @@ class AppChild:
         try:
             _set_size(slave, *self._size)
             self._proc = subprocess.Popen(
-                self.argv, stdin=slave, stdout=slave, stderr=slave, env=self.env,
+                self.argv, stdin=slave, stdout=slave, stderr=slave, env=self.env, cwd=self.cwd,
                 start_new_session=True,  # its own session and process group: killpg stops app and trainer
                 preexec_fn=_take_terminal, close_fds=True,
             )

@@ -11,6 +11,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from nntui.cli_limits import MAX_THREADS
+
 serve_cli = typer.Typer(
     help="Serve the app to a class: over SSH (one app per connection) or in a browser.",
     no_args_is_help=True,
@@ -46,10 +48,22 @@ def ssh(
     idle_timeout: Annotated[
         float, typer.Option("--idle-timeout", metavar="SECONDS", help="Close a session after this long without input; 0 = never.")
     ] = 1800,
-    threads: Annotated[int, typer.Option("--threads-per-session", help="Torch threads for each session's training.")] = 1,
+    threads: Annotated[int, typer.Option("--threads-per-session", max=MAX_THREADS,
+                                         help="Torch threads for each session's training.")] = 1,
     colors: Annotated[
         str, typer.Option("--colors", help="auto (truecolor for 256color/truecolor TERMs), truecolor, 256, 16 or none.")
     ] = "auto",
+    max_startups: Annotated[
+        int, typer.Option("--max-startups", help="Connections still logging in at once (like sshd's MaxStartups); "
+                                                 "silent ones make room for new ones, the rest are refused.")
+    ] = 64,
+    login_grace: Annotated[
+        float, typer.Option("--login-grace-time", metavar="SECONDS",
+                            help="Time to log in; a logged-in connection without a session (ssh -N) gets as long.")
+    ] = 20,
+    max_auth_tries: Annotated[
+        int, typer.Option("--max-auth-tries", help="Failed logins (wrong passwords, refused keys) per connection.")
+    ] = 6,
     lang: LangOption = "en",
 ) -> None:
     """Each SSH connection gets its own nntui app, in its own process, on its own terminal."""
@@ -59,7 +73,8 @@ def ssh(
         config = build_config(
             host=host, port=port, authorized_keys=authorized_keys, password_file=password_file, open_=open_,
             public=public, max_sessions=max_sessions, idle_timeout=idle_timeout, threads=threads,
-            colors=colors, lang=lang,
+            colors=colors, lang=lang, max_startups=max_startups, login_grace=login_grace,
+            max_auth_tries=max_auth_tries,
         )
     except ConfigError as exc:
         raise _fail(str(exc)) from None
@@ -77,15 +92,38 @@ def web(
     public_url: Annotated[
         Optional[str], typer.Option("--public-url", help="The URL browsers use, when behind a proxy.")
     ] = None,
+    password_file: Annotated[
+        Optional[Path], typer.Option("--password-file", metavar="FILE",
+                                     help="HTTP basic auth: lines of user:password, or a bare password any user name may use.")
+    ] = None,
+    open_: Annotated[bool, typer.Option("--open", help="No login at all; needs a loopback --host unless --i-know-this-is-public.")] = False,
+    public: Annotated[
+        bool, typer.Option("--i-know-this-is-public", help="Allow --open on an address other machines can reach.")
+    ] = False,
+    max_sessions: Annotated[int, typer.Option("--max-sessions", help="Apps running at once; more tabs are turned away.")] = 8,
+    idle_timeout: Annotated[
+        float, typer.Option("--idle-timeout", metavar="SECONDS", help="Close a session after this long without input; 0 = never.")
+    ] = 1800,
+    threads: Annotated[int, typer.Option("--threads-per-session", max=MAX_THREADS,
+                                         help="Torch threads for each session's training.")] = 1,
     lang: LangOption = "en",
 ) -> None:
-    """The app in a browser page (textual-serve): one app process per open tab, no login."""
-    from nntui.curriculum.model import LANGUAGES
+    """The app in a browser page (textual-serve): one app process per open tab.
 
-    if lang not in LANGUAGES:
-        raise _fail(f"--lang: expected one of {', '.join(LANGUAGES)}, got {lang!r}")
-    if not 0 < port < 65536:
-        raise _fail(f"--port: expected 1-65535, got {port}")
+    The login is a token in the printed address (new at every start), or HTTP basic auth with --password-file.
+    """
+    from nntui.serve.config import ConfigError
+    from nntui.serve.web_config import build_web_config
+
+    try:
+        config = build_web_config(
+            host=host, port=port, lang=lang, public_url=public_url, password_file=password_file, open_=open_,
+            public=public, max_sessions=max_sessions, idle_timeout=idle_timeout, threads=threads,
+        )
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    if config.passwords is not None and config.passwords.warning:
+        typer.echo(f"nntui: warning: {config.passwords.warning}", err=True)
     from nntui.serve.web import serve_web
 
-    serve_web(host, port, lang, public_url)
+    raise typer.Exit(serve_web(config))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from nntui.cli_limits import MAX_THREADS
 from nntui.curriculum.model import LANGUAGES
 from nntui.serve.auth import AuthFileError, PasswordBook, read_authorized_keys
 from nntui.serve.terminal import COLOR_CHOICES
@@ -36,6 +38,9 @@ class SSHConfig:
     threads: int = 1
     colors: str = "auto"
     lang: str = "en"
+    max_startups: int = 64  # connections logging in at once (gate.py)
+    login_grace: float = 20.0  # seconds to log in; then, logged in, to open a session
+    max_auth_tries: int = 6  # failed attempts (wrong passwords, refused keys) per connection
 
     @property
     def auth_summary(self) -> str:
@@ -62,6 +67,9 @@ def build_config(
     threads: int,
     colors: str,
     lang: str,
+    max_startups: int = SSHConfig.max_startups,
+    login_grace: float = SSHConfig.login_grace,
+    max_auth_tries: int = SSHConfig.max_auth_tries,
 ) -> SSHConfig:
     if lang not in LANGUAGES:
         raise ConfigError(f"--lang: expected one of {', '.join(LANGUAGES)}, got {lang!r}")
@@ -71,10 +79,16 @@ def build_config(
         raise ConfigError(f"--port: expected 1-65535, got {port}")
     if max_sessions < 1:
         raise ConfigError(f"--max-sessions: expected at least 1, got {max_sessions}")
-    if idle_timeout < 0:
+    if not math.isfinite(idle_timeout) or idle_timeout < 0:
         raise ConfigError(f"--idle-timeout: expected seconds >= 0 (0 = never), got {idle_timeout}")
-    if threads < 1:
-        raise ConfigError(f"--threads-per-session: expected at least 1, got {threads}")
+    if not 1 <= threads <= MAX_THREADS:  # the app's own --threads refuses more: every session would fail
+        raise ConfigError(f"--threads-per-session: expected 1-{MAX_THREADS}, got {threads}")
+    if not 1 <= max_startups <= 10_000:
+        raise ConfigError(f"--max-startups: expected 1-10000, got {max_startups}")
+    if not (math.isfinite(login_grace) and 1 <= login_grace <= 600):
+        raise ConfigError(f"--login-grace-time: expected 1-600 seconds, got {login_grace}")
+    if not 1 <= max_auth_tries <= 100:
+        raise ConfigError(f"--max-auth-tries: expected 1-100, got {max_auth_tries}")
     if open_:
         if authorized_keys or password_file:
             raise ConfigError("--open lets anyone in: drop --authorized-keys/--password-file, or drop --open")
@@ -97,4 +111,5 @@ def build_config(
     return SSHConfig(
         host=host, port=port, authorized_keys=authorized_keys, passwords=passwords, open=open_,
         max_sessions=max_sessions, idle_timeout=idle_timeout, threads=threads, colors=colors, lang=lang,
+        max_startups=max_startups, login_grace=login_grace, max_auth_tries=max_auth_tries,
     )

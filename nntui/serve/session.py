@@ -1,22 +1,28 @@
 """One SSH session channel: the client's terminal on one side, one app process on the other.
 
 Only an interactive shell with a PTY becomes an app. Commands (`ssh host cmd`, scp) get a
-polite refusal and exit status 1; subsystems (sftp) are refused outright.
+polite refusal and exit status 1; subsystems (sftp) are refused outright. The terminal size
+the client declares is cut to MAX_COLS x MAX_ROWS (terminal.py), on open and on every resize.
+Each app runs in a fresh session folder (its cwd and NNTUI_SESSION_DIR), removed when it ends.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 import asyncssh
 
 from nntui.serve.child import AppChild
 from nntui.serve.config import SSHConfig
-from nntui.serve.terminal import TERMINAL_RESET, app_command, app_environment
+from nntui.serve.logline import peer_text, quoted
+from nntui.serve.terminal import (
+    MAX_COLS, MAX_ROWS, TERMINAL_RESET, app_command, clamp_size, new_session_dir, remove_session_dir,
+)
 
 NEEDS_PTY = "nntui: the app needs a terminal; connect with `ssh -t` (without a command)."
 NO_COMMANDS = "nntui: this server only runs the nntui app; connect without a command."
@@ -37,13 +43,22 @@ class Seats(Protocol):
     def refused(self, session: AppSession, reason: str) -> None: ...
 
 
+def clamp_message(cols: int, rows: int) -> str:
+    return (f"nntui: your terminal is {cols}x{rows}; the app uses at most {MAX_COLS}x{MAX_ROWS} of it "
+            "(the top left corner).")
+
+
 class AppSession(asyncssh.SSHServerSession):
-    def __init__(self, seats: Seats) -> None:
+    def __init__(self, seats: Seats, on_closed: Callable[[], None] | None = None) -> None:
         self.seats = seats
         self.config = seats.config
+        self._on_closed = on_closed  # the connection counts its sessions (ssh -N is closed)
         self.chan: asyncssh.SSHServerChannel | None = None
         self.term_type: str | None = None
         self.size = (80, 24)
+        self.clamped_from: tuple[int, int] | None = None  # the client's size, when it was cut
+        self._clamp_told = False
+        self.session_dir: Path | None = None
         self.command: str | None = None
         self.child: AppChild | None = None
         self.started = 0.0
@@ -71,8 +86,7 @@ class AppSession(asyncssh.SSHServerSession):
     def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:
         self.chan = chan
         # Kept now: once the channel closes, asyncssh no longer answers these.
-        peer = chan.get_extra_info("peername")
-        self._peer = f"{peer[0]}:{peer[1]}" if peer else "?"
+        self._peer = peer_text(chan.get_extra_info("peername"))
         self._user = chan.get_extra_info("username") or "?"
 
     def pty_requested(self, term_type, term_size, term_modes) -> bool:
@@ -83,9 +97,12 @@ class AppSession(asyncssh.SSHServerSession):
 
     def terminal_size_changed(self, width: int, height: int, pixwidth: int, pixheight: int) -> None:
         if width and height:  # a client that sends 0x0 means "unknown": keep the last size
-            self.size = (width, height)
+            cols, rows, clamped = clamp_size(width, height)
+            if clamped and self.clamped_from is None:
+                self.clamped_from = (width, height)
+            self.size = (cols, rows)
             if self.child:
-                self.child.resize(width, height)
+                self.child.resize(cols, rows)
 
     def shell_requested(self) -> bool:
         return True
@@ -101,7 +118,7 @@ class AppSession(asyncssh.SSHServerSession):
     def session_started(self) -> None:
         assert self.chan is not None
         if self.command is not None:
-            self._refuse(NO_COMMANDS, f"command refused: {self.command[:60]!r}")
+            self._refuse(NO_COMMANDS, f"command refused: {quoted(self.command)}")
             return
         if self.term_type is None:
             self._refuse(NEEDS_PTY, "no terminal requested")
@@ -112,12 +129,16 @@ class AppSession(asyncssh.SSHServerSession):
             return
         self._seated = True
         self.started = self.last_input = time.monotonic()
+        if self.clamped_from is not None:  # said before the app takes the screen; still there after it
+            self._tell_clamp()
         try:
-            self.child = AppChild(
-                app_command(self.config.lang, self.config.threads),
-                app_environment(dict(os.environ), self.term_type, self.config.colors, self.config.threads),
-                *self.size, on_output=self._output, on_exit=self._app_exited,
+            self.session_dir = new_session_dir(self.user)
+            argv, env = app_command(
+                self.config.lang, self.user, self.session_dir, threads=self.config.threads,
+                term_type=self.term_type, colors=self.config.colors,
             )
+            self.child = AppChild(argv, env, *self.size, on_output=self._output, on_exit=self._app_exited,
+                                  cwd=self.session_dir)
             self.child.start()
         except (OSError, ValueError, subprocess.SubprocessError) as exc:
             self.child = None
@@ -149,6 +170,9 @@ class AppSession(asyncssh.SSHServerSession):
     def connection_lost(self, exc: Exception | None) -> None:
         # The client went away (or we closed the channel): the app has no one to draw for.
         self.close(None, send=False)
+        if self._on_closed is not None:
+            self._on_closed()
+            self._on_closed = None
 
     # ---- the app's side ---------------------------------------------------------------------------
     def _output(self, data: bytes) -> None:
@@ -166,6 +190,7 @@ class AppSession(asyncssh.SSHServerSession):
             if returncode < 0:  # killed: it could not put the terminal back as it found it
                 self.chan.write(TERMINAL_RESET)
                 self.chan.write(f"\r\nnntui: the app stopped (signal {-returncode}); connect again to restart.\r\n".encode())
+            self._tell_clamp()
             self.chan.exit(status)
 
     # ---- ending ----------------------------------------------------------------------------------
@@ -187,6 +212,7 @@ class AppSession(asyncssh.SSHServerSession):
                 self.chan.write(TERMINAL_RESET)  # the app was killed mid-frame: undo its terminal modes
                 if message:
                     self.chan.write(f"\r\nnntui: {message}.\r\n".encode())
+                self._tell_clamp()
                 self.chan.exit(0 if message is None else 1)
             except (asyncssh.Error, OSError):
                 pass  # the client is already gone
@@ -213,6 +239,15 @@ class AppSession(asyncssh.SSHServerSession):
         if self._seated:
             self._seated = False
             self.seats.leave(self, reason)
+        # Every way out comes here after the app is reaped (its group killed): nothing writes there now.
+        remove_session_dir(self.session_dir)
+        self.session_dir = None
+
+    def _tell_clamp(self) -> None:
+        """Say once (at the start, or when the app is gone) that the terminal was cut to the maximum."""
+        if self.clamped_from is not None and not self._clamp_told and self.chan is not None:
+            self._clamp_told = True
+            self.chan.write(f"\r\n{clamp_message(*self.clamped_from)}\r\n".encode())
 
     # ---- idle timeout ---------------------------------------------------------------------------
     def _arm_idle_timer(self, delay: float | None = None) -> None:

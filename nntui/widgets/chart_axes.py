@@ -17,6 +17,16 @@ from textual.strip import Strip
 from .shading import fit_text, strip_from_runs
 from .ticks import format_tick, log_ticks, nice_step, nice_ticks
 
+# Axis ends stay inside these, so a span (hi - lo) and 10 ** end never overflow a float:
+# a recorded loss of 1e308 (or -1e308 beside it) is drawn at the chart's edge, not crashed on.
+# Rounding out may take the ends a little further: never past the second pair.
+LINEAR_LIMIT, LINEAR_ROUNDED = 1e300, 1e302
+LOG_LIMIT, LOG_ROUNDED = 300.0, 305.0  # log10 units: 10 ** 305 is still a float
+
+
+def _clamped(lo: float, hi: float, limit: float) -> tuple[float, float]:
+    return min(max(lo, -limit), limit), min(max(hi, -limit), limit)
+
 
 def auto_x_range(xs: Sequence[np.ndarray], x_min: float | None, x_max: float | None) -> tuple[float, float]:
     """The data's x extent; a free right end rounded up (a growing run rescales only now and then)."""
@@ -34,15 +44,17 @@ def auto_x_range(xs: Sequence[np.ndarray], x_min: float | None, x_max: float | N
         hi = float(x_max)
     if not math.isfinite(lo) or not math.isfinite(hi):
         return (0.0, 1.0)
+    lo, hi = _clamped(lo, hi, LINEAR_LIMIT)
     if hi <= lo:  # one point: in the middle of an axis from 0 (steps count from 0), clear of the edges
+        pad = max(0.5, abs(lo) * 1e-3)  # relative far out, where 0.5 would be lost in rounding
         if x_max is not None:
-            return (hi - 1.0, hi)
-        return (0.0, 2 * lo) if lo > 0 else (0.0, 1.0) if lo == 0 else (lo - 0.5, lo + 0.5)
+            return (hi - 2 * pad, hi)
+        return (0.0, 2 * lo) if lo > 0 else (0.0, 1.0) if lo == 0 else (lo - pad, lo + pad)
     if x_max is None:
         # Round the right end up to a fine round number, so a growing series changes
         # the scale (and repaints everything) only now and then.
         step = nice_step(hi - lo, 10)
-        hi = math.ceil(hi / step - 1e-9) * step
+        hi = min(math.ceil(hi / step - 1e-9) * step, LINEAR_ROUNDED)
     return (lo, hi)
 
 
@@ -50,6 +62,7 @@ def auto_y_range(
     ys: list[np.ndarray], y_min: float | None, y_max: float | None, log_y: bool, y_include: Sequence[float]
 ) -> tuple[float, float]:
     """The plotted y range (log10 with log_y): fixed ends kept, free ends rounded out, y_include inside."""
+    limit = LOG_LIMIT if log_y else LINEAR_LIMIT
     lo, hi = math.inf, -math.inf
     for y in ys:
         if y.size:
@@ -80,6 +93,7 @@ def auto_y_range(
         hi = lo + 1.0
     if hi < lo:
         lo, hi = hi, lo
+    lo, hi = _clamped(lo, hi, limit)
     if hi == lo:
         pad = 0.5 if log_y else (abs(lo) * 0.1 or 1.0)
         if fixed_lo and fixed_hi:
@@ -95,7 +109,7 @@ def auto_y_range(
         lo = math.floor((lo - span * 0.02) / step + 1e-9) * step
     if not fixed_hi:
         hi = math.ceil((hi + span * 0.02) / step - 1e-9) * step
-    return (lo, hi)
+    return _clamped(lo, hi, LOG_ROUNDED if log_y else LINEAR_ROUNDED)
 
 
 def y_ticks(

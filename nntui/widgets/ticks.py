@@ -31,6 +31,8 @@ def nice_ticks(lo: float, hi: float, n: int = 3) -> list[float]:
         lo, hi = hi, lo
     if hi == lo:
         return [lo]
+    if not math.isfinite(hi - lo):  # e.g. -1e308..1e308: no step fits a float (chart_axes clamps first)
+        return []
     best: list[float] = []
     best_score = None
     base = 10.0 ** math.floor(math.log10((hi - lo) / max(n, 1)))
