@@ -54,6 +54,20 @@ class SSHConfig:
         return " or ".join(methods)
 
 
+def check_shared_flags(*, lang: str, port: int, max_sessions: int, idle_timeout: float, threads: int) -> None:
+    """The flags `serve ssh` and `serve web` share; ConfigError naming the flag."""
+    if lang not in LANGUAGES:
+        raise ConfigError(f"--lang: expected one of {', '.join(LANGUAGES)}, got {lang!r}")
+    if not 0 < port < 65536:
+        raise ConfigError(f"--port: expected 1-65535, got {port}")
+    if max_sessions < 1:
+        raise ConfigError(f"--max-sessions: expected at least 1, got {max_sessions}")
+    if not math.isfinite(idle_timeout) or idle_timeout < 0:  # nan would mean "never" without saying so
+        raise ConfigError(f"--idle-timeout: expected seconds >= 0 (0 = never), got {idle_timeout}")
+    if not 1 <= threads <= MAX_THREADS:  # the app's own --threads refuses more: every session would fail
+        raise ConfigError(f"--threads-per-session: expected 1-{MAX_THREADS}, got {threads}")
+
+
 def build_config(
     *,
     host: str,
@@ -71,18 +85,9 @@ def build_config(
     login_grace: float = SSHConfig.login_grace,
     max_auth_tries: int = SSHConfig.max_auth_tries,
 ) -> SSHConfig:
-    if lang not in LANGUAGES:
-        raise ConfigError(f"--lang: expected one of {', '.join(LANGUAGES)}, got {lang!r}")
+    check_shared_flags(lang=lang, port=port, max_sessions=max_sessions, idle_timeout=idle_timeout, threads=threads)
     if colors not in COLOR_CHOICES:
         raise ConfigError(f"--colors: expected one of {', '.join(COLOR_CHOICES)}, got {colors!r}")
-    if not 0 < port < 65536:
-        raise ConfigError(f"--port: expected 1-65535, got {port}")
-    if max_sessions < 1:
-        raise ConfigError(f"--max-sessions: expected at least 1, got {max_sessions}")
-    if not math.isfinite(idle_timeout) or idle_timeout < 0:
-        raise ConfigError(f"--idle-timeout: expected seconds >= 0 (0 = never), got {idle_timeout}")
-    if not 1 <= threads <= MAX_THREADS:  # the app's own --threads refuses more: every session would fail
-        raise ConfigError(f"--threads-per-session: expected 1-{MAX_THREADS}, got {threads}")
     if not 1 <= max_startups <= 10_000:
         raise ConfigError(f"--max-startups: expected 1-10000, got {max_startups}")
     if not (math.isfinite(login_grace) and 1 <= login_grace <= 600):

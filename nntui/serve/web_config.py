@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from nntui.curriculum.model import LANGUAGES
 from nntui.serve.auth import AuthFileError, PasswordBook
-from nntui.serve.config import ConfigError, is_loopback
+from nntui.serve.config import ConfigError, check_shared_flags, is_loopback
 from nntui.serve.terminal import clamp_size
 
 @dataclass(frozen=True)
@@ -68,16 +67,7 @@ def build_web_config(
     idle_timeout: float,
     threads: int,
 ) -> WebConfig:
-    if lang not in LANGUAGES:
-        raise ConfigError(f"--lang: expected one of {', '.join(LANGUAGES)}, got {lang!r}")
-    if not 0 < port < 65536:
-        raise ConfigError(f"--port: expected 1-65535, got {port}")
-    if max_sessions < 1:
-        raise ConfigError(f"--max-sessions: expected at least 1, got {max_sessions}")
-    if not math.isfinite(idle_timeout) or idle_timeout < 0:  # nan would mean "never" without saying so
-        raise ConfigError(f"--idle-timeout: expected seconds >= 0 (0 = never), got {idle_timeout}")
-    if threads < 1:
-        raise ConfigError(f"--threads-per-session: expected at least 1, got {threads}")
+    check_shared_flags(lang=lang, port=port, max_sessions=max_sessions, idle_timeout=idle_timeout, threads=threads)
     if public_url is not None:
         parts = urlsplit(public_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
