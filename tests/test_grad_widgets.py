@@ -344,7 +344,8 @@ def test_rebuild_is_fast():
 def test_batched_drawing_equals_series_by_series():
     from nntui.widgets.chart import Series
     from nntui.widgets.chart_legend import DASHED, DOTTED, SOLID, SPARSE
-    from nntui.widgets.grad_traces import TracesRenderer, bucket_means_rows, downsample_rows, rasterize_many
+    from nntui.widgets.grad_traces import TracesRenderer
+    from nntui.widgets.plotting_rows import bucket_means_rows, downsample_rows, rasterize_many
     from nntui.widgets.plotting import bucket_means, downsample, rasterize
 
     x = np.arange(0, 5000, 2, dtype=np.float64)
