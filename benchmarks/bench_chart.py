@@ -32,7 +32,7 @@ from rich.text import Text
 from textual.color import Color
 from textual.strip import Strip
 
-from nntui.widgets.chart import Series
+from nntui.widgets.chart_series import Series
 from nntui.widgets.chart_renderer import ChartRenderer
 from nntui.widgets.plotting import downsample
 

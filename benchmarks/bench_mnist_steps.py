@@ -21,7 +21,7 @@ import time
 
 import torch
 
-from nntui.lab import catalog
+from nntui.spec import catalog
 from nntui.lab.mnist_mlp import N_TRAIN, MnistMLP
 
 # Nielsen's ladder on MNIST-5k: each rung adds one idea to the one before.
@@ -74,8 +74,8 @@ def headless_loop(params: dict, steps: int, device: str) -> None:
     import json
     import os
 
-    from nntui.runtime.commands import Start
-    from nntui.runtime.driver import Driver
+    from nntui.spec.commands import Start
+    from nntui.trainer.driver import Driver
 
     driver = Driver()
     driver.handle(Start("mnist-mlp", params, 0, device))

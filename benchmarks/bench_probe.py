@@ -30,7 +30,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from nntui.lab import catalog
+from nntui.spec import catalog
 from nntui.lab.deep_mlp import N_TRAIN, DeepMLP
 
 NEVER = 10**12  # probe_every for "probe off": past any benchmark's end (step 1 still probes)

@@ -19,10 +19,10 @@ from textual.reactive import reactive
 from nntui import served
 from nntui.curriculum.loader import load_curriculum
 from nntui.curriculum.model import Curriculum
-from nntui.events import Event
+from nntui.spec.events import Event
 from nntui.i18n import t
 from nntui.progress import Progress
-from nntui.runtime.commands import Command
+from nntui.spec.commands import Command
 
 PUMP_HZ = 20  # the UI takes the trainer's events at most this often
 SERVED_SCREENSHOT_BYTES = 20 * 2**20  # a student's session folder holds at most this much

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from nntui.curriculum.model import Check, Lesson, Step
-from nntui.runtime.commands import Start
+from nntui.spec.commands import Start
 from nntui.runtime.history import History, Run
 
 
@@ -46,7 +46,7 @@ def checked_steps(lesson: Lesson) -> list[Step]:
 def verify(lesson: Lesson, step: Step, seed: int = 0, device: str = "cpu",
            max_steps: int | None = None, keep_events: bool = False) -> ClaimResult:
     """Train `step`'s settings until its check holds or the run ends (or `max_steps`)."""
-    from nntui.runtime.driver import Driver  # imports torch through the lab
+    from nntui.trainer.driver import Driver  # imports torch through the lab
 
     assert step.check is not None, f"{lesson.id}/{step.id} has no check"
     held: dict[str, object] = {}

@@ -19,7 +19,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from nntui.cli_limits import MAX_SEED, MAX_THREADS, check_device_name, check_out
+from nntui.spec.limits import MAX_SEED, MAX_THREADS, check_device_name, check_out
 from nntui.curriculum.model import LANGUAGES
 from nntui.serve.cli import serve_cli
 
@@ -152,7 +152,7 @@ RecordingArg = Annotated[Path, typer.Argument(help="A recording: `nntui run LESS
 
 
 def _read_recording(path: Path):
-    from nntui.runtime.replay import RecordingError, read_recording
+    from nntui.spec.recording import RecordingError, read_recording
 
     try:
         recording = read_recording(path)
@@ -172,7 +172,7 @@ def replay(
 ) -> None:
     """Play a recording back in its lesson screen: no training, no torch."""
     from nntui.playback import playback_app
-    from nntui.runtime.replay import RecordingError
+    from nntui.spec.recording import RecordingError
 
     if not speed > 0:
         raise fail(f"--speed: expected a number above 0, got {speed:g}")
@@ -260,7 +260,7 @@ def claims(
     from rich.table import Table
 
     from nntui.claims import checked_steps, verify
-    from nntui.cli_limits import device_exists
+    from nntui.lab.base import resolve_device
     from nntui.curriculum.loader import load_curriculum
 
     curriculum = load_curriculum()
@@ -271,7 +271,7 @@ def claims(
             raise fail(f"unknown lesson {lesson_id!r} (see `nntui list`)" if found is None else found.error)
         chosen.append(found)
     try:
-        device_exists(device)
+        resolve_device(device)
     except ValueError as exc:
         raise fail(str(exc)) from None
     torch.set_num_threads(threads)

@@ -20,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterator
 
-from nntui.events import AttentionMaps, Curve, Event, LayerNorms, Metrics, RunStarted, TimeNorms
+from nntui.spec.events import AttentionMaps, Curve, Event, LayerNorms, Metrics, RunStarted, TimeNorms
 
 
 def export_csv(events: list[Event], folder: Path) -> list[tuple[Path, int]]:

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from nntui.cli_limits import check_device_name
+from nntui.spec.limits import check_device_name
 from nntui.curriculum.loader import load_curriculum
-from nntui.events import Event, Metrics, Status
-from nntui.lab import catalog
-from nntui.runtime.commands import Start
+from nntui.spec import catalog
+from nntui.spec.commands import Start
+from nntui.spec.events import Event, Metrics, Status
+from nntui.spec.recording import recording_line
 
 SUMMARY_SERIES = "train_loss"
 
@@ -89,7 +90,7 @@ class HeadlessRun:
         import torch
 
         from nntui.lab.base import resolve_device
-        from nntui.runtime.driver import Driver
+        from nntui.trainer.driver import Driver
 
         torch.set_num_threads(threads)
         try:
@@ -158,8 +159,7 @@ class HeadlessRun:
         return interrupted.is_set()
 
     def _record(self, events: list[Event], recording: RecordingFile | None) -> None:
-        # `t` lets `nntui replay` keep the run's own pace; readers of events ignore it.
-        t = round(time.perf_counter() - self.started, 4)
+        t = time.perf_counter() - self.started
         for event in events:
             if isinstance(event, Metrics):
                 self.last_metrics.update(event.values)
@@ -168,7 +168,7 @@ class HeadlessRun:
             elif isinstance(event, Status) and event.message:
                 print(f"nntui: {event.message}", file=sys.stderr)
             if recording:
-                recording.write(json.dumps({**event.to_dict(), "t": t}) + "\n", getattr(event, "step", None))
+                recording.write(recording_line(event, t), getattr(event, "step", None))
 
     def _result(self, driver: Any, seconds: float, interrupted: bool) -> dict[str, Any]:
         summary = driver.experiment.summary() if driver.experiment is not None else {}

@@ -10,9 +10,10 @@ import dataclasses
 
 from nntui.curriculum.loader import load_curriculum
 from nntui.curriculum.model import Curriculum, Lesson
-from nntui.events import RunStarted
-from nntui.lab import catalog
-from nntui.runtime.replay import Recording, RecordingError, ReplayTrainer
+from nntui.spec.events import RunStarted
+from nntui.spec import catalog
+from nntui.runtime.replay import ReplayTrainer
+from nntui.spec.recording import Recording, RecordingError
 
 
 def recorded_lesson(recording: Recording, curriculum: Curriculum, lesson_id: str | None = None) -> Lesson:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from nntui.events import Event, Status
+from nntui.spec.events import Event, Status
 from nntui.headless import HeadlessRun
-from nntui.runtime.commands import Start
-from nntui.runtime.replay import TERMINAL, Recording
+from nntui.spec.commands import Start
+from nntui.runtime.replay import TERMINAL
+from nntui.spec.recording import Recording
 
 SIZE = re.compile(r"(\d{1,6})x(\d{1,6})")  # no 5,000-digit numbers to convert
 MIN_SIZE = (40, 12)
@@ -39,7 +40,7 @@ def train(job: HeadlessRun, threads: int = 1) -> list[Event]:
     import torch
 
     from nntui.lab.base import resolve_device
-    from nntui.runtime.driver import Driver
+    from nntui.trainer.driver import Driver
 
     torch.set_num_threads(threads)
     resolve_device(job.device)  # ValueError: no such device here

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from nntui.events import Event, Metrics
-from nntui.lab.catalog import ExperimentSpec, Param
+from nntui.spec.events import Event, Metrics
+from nntui.spec.catalog import ExperimentSpec, Param
 
 SPEC = ExperimentSpec(
     name="fake",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from nntui.events import Event, from_dict
+from nntui.spec.events import Event, from_dict
 
 
 def record(path: Path, lesson: str, steps: int, *settings: str, seed: int = 0) -> list[Event]:

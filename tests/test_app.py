@@ -8,8 +8,8 @@ import pytest
 from fakes import FakeTrainer
 from nntui.app import NntuiApp
 from nntui.curriculum.loader import load_curriculum
-from nntui.events import ImageGrid, Metrics, RunStarted, Status
-from nntui.runtime.commands import Pause, Resume, Start, StepOnce, Stop
+from nntui.spec.events import ImageGrid, Metrics, RunStarted, Status
+from nntui.spec.commands import Pause, Resume, Start, StepOnce, Stop
 from nntui.screens.browser import BrowserScreen
 from nntui.screens.lesson import LessonScreen
 from nntui.widgets.status import StatusLine
@@ -171,7 +171,7 @@ async def test_help_lists_the_keys_in_the_current_language():
 
 
 async def test_attention_keys_choose_layer_head_stage_and_grid():
-    from nntui.events import AttentionMaps
+    from nntui.spec.events import AttentionMaps
     from nntui.widgets.heatmap_grid import HeatmapGrid
 
     trainer = FakeTrainer()
@@ -206,7 +206,7 @@ async def test_attention_keys_choose_layer_head_stage_and_grid():
 
 
 async def test_attention_title_is_compact_on_a_narrow_screen():
-    from nntui.events import AttentionMaps
+    from nntui.spec.events import AttentionMaps
 
     trainer = FakeTrainer()
     app = NntuiApp(trainer, lesson="attention-live")
@@ -220,7 +220,7 @@ async def test_attention_title_is_compact_on_a_narrow_screen():
         assert "L2/2 mean softmax @500" in app.export_screenshot().replace("&#160;", " ")
 
 async def test_a_text_control_opens_an_editor_that_refuses_bad_text():
-    from nntui.runtime.commands import SetParam
+    from nntui.spec.commands import SetParam
     from nntui.screens.text_prompt import TextPrompt
     from textual.widgets import Input
 

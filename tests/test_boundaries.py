@@ -27,16 +27,16 @@ def every_module(*packages: str) -> str:
     return "import " + ", ".join(sorted(names))
 
 
-def test_lab_and_runtime_never_import_textual():
-    loaded = modules_after(every_module("nntui.lab", "nntui.runtime") + ", nntui.headless")
+def test_lab_and_trainer_never_import_textual():
+    loaded = modules_after(every_module("nntui.lab", "nntui.trainer", "nntui.spec") + ", nntui.headless")
     assert "torch" in loaded  # the probe really loaded the lab
     assert "textual" not in loaded
 
 
 def test_ui_never_imports_torch():
     loaded = modules_after(
-        every_module("nntui.widgets", "nntui.screens", "nntui.curriculum")
-        + ", nntui.app, nntui.runtime.client, nntui.runtime.history"
+        every_module("nntui.widgets", "nntui.screens", "nntui.curriculum", "nntui.runtime", "nntui.spec")
+        + ", nntui.app"
     )
     assert "textual" in loaded
     assert "torch" not in loaded

@@ -17,7 +17,7 @@ from nntui.app import NntuiApp
 from nntui.claims import ClaimResult, checked_steps, verify
 from nntui.curriculum.loader import load_curriculum
 from nntui.i18n import WORDS
-from nntui.lab import catalog
+from nntui.spec import catalog
 from nntui.screens.browser import BrowserScreen
 from screen_text import browser_labels, screen_lines
 

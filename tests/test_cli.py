@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from nntui.cli import cli
 from nntui.curriculum.loader import load_curriculum
-from nntui.events import Metrics, RunStarted, Status, from_dict
+from nntui.spec.events import Metrics, RunStarted, Status, from_dict
 
 runner = CliRunner()
 
@@ -158,7 +158,7 @@ def test_a_full_disk_during_the_run_is_said_without_a_traceback():
 def test_json_of_a_diverged_run_is_strict_json(monkeypatch, capsys):
     import fakes
     from nntui.headless import HeadlessRun
-    from nntui.lab import catalog
+    from nntui.spec import catalog
 
     monkeypatch.setitem(catalog.EXPERIMENTS, "fake", fakes.SPEC)
     job = HeadlessRun("fake-lesson", "fake", {"steps": 10, "nan_at": 3}, 0, "cpu", None)
@@ -190,14 +190,15 @@ def test_device_numbers_are_checked_against_the_cuda_devices_there_are(monkeypat
     """No GPU here: torch is told it has some, as a machine with one or four would say."""
     import torch
 
-    from nntui.cli_limits import DeviceError, device_exists
+    from nntui.lab.base import resolve_device
+    from nntui.spec.limits import DeviceError
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     for count, said in ((1, "cuda:0 is the only one"), (4, "there are cuda:0 to cuda:3")):
         monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
-        assert device_exists("cuda") == "cuda" and device_exists(f"cuda:{count - 1}") == f"cuda:{count - 1}"
+        assert resolve_device("cuda") == "cuda" and resolve_device(f"cuda:{count - 1}") == f"cuda:{count - 1}"
         with pytest.raises(DeviceError, match=rf"^--device cuda:7: no such CUDA device here \({said}\)$"):
-            device_exists("cuda:7")
+            resolve_device("cuda:7")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(DeviceError, match="no CUDA device is available here"):
-        device_exists("cuda")
+        resolve_device("cuda")

@@ -22,7 +22,7 @@ from nntui.curriculum import (
     parse_check,
 )
 from nntui.curriculum.locate import FieldLocator
-from nntui.lab import catalog
+from nntui.spec import catalog
 
 # Line numbers in the comments on the right are the file's own: the malformed
 # cases below quote them in their expected messages.

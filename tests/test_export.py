@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nntui.cli import cli
-from nntui.events import AttentionMaps, LayerNorms, Metrics, RunStarted, TimeNorms
+from nntui.spec.events import AttentionMaps, LayerNorms, Metrics, RunStarted, TimeNorms
 from recorder import record
 
 runner = CliRunner()

@@ -172,7 +172,7 @@ def test_band_placement_rows():
 def test_chart_bands_drawn_labelled_and_kept_in_view():
     x = np.arange(100, dtype=np.float64)
     series_y = np.full(100, 0.1)
-    from nntui.widgets.chart import Series
+    from nntui.widgets.chart_series import Series
 
     r = ChartRenderer(
         "",
@@ -342,7 +342,7 @@ def test_rebuild_is_fast():
 
 
 def test_batched_drawing_equals_series_by_series():
-    from nntui.widgets.chart import Series
+    from nntui.widgets.chart_series import Series
     from nntui.widgets.chart_legend import DASHED, DOTTED, SOLID, SPARSE
     from nntui.widgets.grad_traces import TracesRenderer
     from nntui.widgets.plotting_rows import bucket_means_rows, downsample_rows, rasterize_many

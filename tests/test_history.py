@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nntui.events import LayerNorms, Metrics, RunStarted, Status, TimeNorms
+from nntui.spec.events import LayerNorms, Metrics, RunStarted, Status, TimeNorms
 from nntui.runtime.history import MAX_RUNS, History
 
 
@@ -48,7 +48,7 @@ def test_events_before_any_run_are_ignored_but_status_is_kept():
 
 
 def test_attention_capture_latest_wins_and_feeds_the_heatmap_panel():
-    from nntui.events import AttentionMaps
+    from nntui.spec.events import AttentionMaps
     from nntui.screens.panels import PANELS
 
     history = History()

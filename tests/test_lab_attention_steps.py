@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from nntui.events import AttentionMaps, Metrics, Tables
+from nntui.spec.events import AttentionMaps, Metrics, Tables
 from nntui.lab.attention_steps import AttentionSteps
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -16,13 +16,13 @@ import math
 import pytest
 import torch
 
-from nntui.events import Decoding, Metrics, from_dict
-from nntui.lab import catalog
-from nntui.lab.catalog import Param
+from nntui.spec.events import Decoding, Metrics, from_dict
+from nntui.spec import catalog
+from nntui.spec.catalog import Param
 from nntui.lab.decoding import beam_search, greedy
 from nntui.lab.decoding_live import DecodingLive
 from nntui.lab.decoding_notes import NOTES_EOS_ID, notes_ids, notes_next_log_probs, notes_words
-from nntui.lab.decoding_records import BeamSearchResult
+from nntui.spec.decoding_records import BeamSearchResult
 from nntui.lab.names_lm import BOUNDARY_ID, LETTERS, VOCAB, encode, load_names, names_tensors
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

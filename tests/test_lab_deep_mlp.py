@@ -18,11 +18,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nntui.events import LayerNorms, Metrics, from_dict
-from nntui.lab import catalog
+from nntui.spec.events import LayerNorms, Metrics, from_dict
+from nntui.spec import catalog
 from nntui.lab.deep_mlp import N_TRAIN, DeepMLP
-from nntui.runtime.commands import Start
-from nntui.runtime.driver import Driver
+from nntui.spec.commands import Start
+from nntui.trainer.driver import Driver
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

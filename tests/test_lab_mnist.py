@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from nntui.curriculum.loader import load_curriculum
-from nntui.events import ImageGrid, Metrics
-from nntui.lab import catalog
+from nntui.spec.events import ImageGrid, Metrics
+from nntui.spec import catalog
 from nntui.lab.data import load_mnist, mnist_arrays
 from nntui.lab.mnist_mlp import N_TRAIN, MnistMLP
 

@@ -11,8 +11,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from nntui.events import Metrics, TimeNorms
-from nntui.lab import catalog
+from nntui.spec.events import Metrics, TimeNorms
+from nntui.spec import catalog
 from nntui.lab.recurrent import RecallRNN
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from nntui.events import Curve, Metrics
-from nntui.lab import catalog
+from nntui.spec.events import Curve, Metrics
+from nntui.spec import catalog
 from nntui.lab.toy_fit import ToyFit
 
 

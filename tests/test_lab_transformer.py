@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 
-from nntui.events import AttentionMaps, Metrics
-from nntui.lab import catalog
+from nntui.spec.events import AttentionMaps, Metrics
+from nntui.spec import catalog
 from nntui.lab.transformer import AttentionLive, TinyTransformer, make_targets
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

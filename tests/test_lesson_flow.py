@@ -7,8 +7,8 @@ import pytest
 from fakes import FakeTrainer
 from nntui.app import NntuiApp
 from nntui.curriculum.loader import load_curriculum
-from nntui.events import Metrics, RunStarted, Status
-from nntui.runtime.commands import Pause, SetPace, SetParam
+from nntui.spec.events import Metrics, RunStarted, Status
+from nntui.spec.commands import Pause, SetPace, SetParam
 from nntui.screens.browser import BrowserScreen
 from nntui.screens.lesson import LessonScreen
 from screen_text import browser_labels

@@ -13,7 +13,7 @@ import pytest
 from fakes import FakeTrainer
 from nntui.app import NntuiApp
 from nntui.curriculum.loader import load_curriculum, shipped_lessons
-from nntui.events import AttentionMaps, Decoding, Error, ImageGrid, Metrics, RunStarted, Status, Tables
+from nntui.spec.events import AttentionMaps, Decoding, Error, ImageGrid, Metrics, RunStarted, Status, Tables
 from screen_text import browser_labels, screen_text
 
 EVIL = ["[/]", "[bold]b", "[link=http://x]l", "[@click=app.quit]q"]

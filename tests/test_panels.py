@@ -9,7 +9,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 
-from nntui.events import (
+from nntui.spec.events import (
     AttentionMaps,
     Curve,
     Decoding,
@@ -196,7 +196,7 @@ def test_a_row_total_is_never_marked_as_the_rows_largest_weight():
 
 
 def test_step_charts_span_the_current_runs_planned_steps():
-    from nntui.events import Metrics, RunStarted
+    from nntui.spec.events import Metrics, RunStarted
     from nntui.runtime.history import History
 
     history = History()

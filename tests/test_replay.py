@@ -10,9 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from nntui.cli import cli
-from nntui.events import Metrics, RunStarted, Status
-from nntui.runtime.commands import Pause, Resume, SetParam, Start, StepOnce, Stop
-from nntui.runtime.replay import FALLBACK_STEPS_PER_S, MAX_GAP_S, Recording, RecordingError, read_recording, ReplayTrainer
+from nntui.spec.events import Metrics, RunStarted, Status
+from nntui.spec.commands import Pause, Resume, SetParam, Start, StepOnce, Stop
+from nntui.runtime.replay import ReplayTrainer
+from nntui.spec.recording import FALLBACK_STEPS_PER_S, MAX_GAP_S, Recording, RecordingError, read_recording
 from recorder import record
 
 STEPS = 30
@@ -250,7 +251,7 @@ def test_replay_follows_the_clock_pauses_steps_and_restarts(tmp_path):
 
 
 def test_slow_motion_plays_a_recording_step_by_step_then_its_own_timing_again(tmp_path):
-    from nntui.runtime.commands import SetPace
+    from nntui.spec.commands import SetPace
 
     clock = Clock()
     trainer = ReplayTrainer(synthetic(tmp_path), speed=1.0, clock=clock)
@@ -385,8 +386,8 @@ def test_every_lesson_records_events_the_checks_accept(one_torch_thread):
     """The checks follow what the lab writes: a few steps of every lesson's experiment, with its
     worked example's tables and decodings, each event as `nntui run --out` writes it, accepted."""
     from nntui.curriculum.loader import load_curriculum
-    from nntui.runtime.driver import Driver
-    from nntui.runtime.recording_check import check_event
+    from nntui.trainer.driver import Driver
+    from nntui.spec.recording_check import check_event
 
     kinds = set()
     for lesson in load_curriculum().lessons:

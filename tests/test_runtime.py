@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from nntui.events import Error, Metrics, RunStarted, Status, coalesce, ImageGrid
-from nntui.lab import catalog
-from nntui.runtime.commands import Pause, Resume, SetParam, Start, StepOnce, Stop
-from nntui.runtime.driver import Driver
+from nntui.spec.events import Error, Metrics, RunStarted, Status, coalesce, ImageGrid
+from nntui.spec import catalog
+from nntui.spec.commands import Pause, Resume, SetParam, Start, StepOnce, Stop
+from nntui.trainer.driver import Driver
 
 import fakes
 
@@ -189,7 +189,7 @@ def test_an_exploded_but_finite_loss_is_diverged_too(driver):
     driver.handle(Start("fake", {"steps": 100, "lr": 5.0}))
     driver.tick()
     assert driver.state == "running"  # 5.0 is a large loss, not an exploded one
-    from nntui.runtime import driver as driver_module
+    from nntui.trainer import driver as driver_module
 
     driver.handle(Start("fake", {"steps": 100, "lr": 10.0}))
     original = driver_module.EXPLODED_LOSS
@@ -216,7 +216,7 @@ def test_a_real_mnist_run_with_a_huge_learning_rate_is_called_diverged():
 
 def test_a_blown_up_gradient_gets_gradient_advice_not_learning_rate_advice():
     from nntui.i18n import describe
-    from nntui.runtime.driver import REMEDIES, _first_non_finite, _remedy
+    from nntui.trainer.driver import REMEDIES, _first_non_finite, _remedy
 
     events = [Metrics(1, {"train_loss": 2.0, "grad_total": float("inf")})]
     name, _ = _first_non_finite(events)
@@ -238,8 +238,8 @@ class Clock:
 
 
 def test_a_pace_spaces_the_steps_and_says_how_long_to_wait(driver, monkeypatch):
-    from nntui.runtime import driver as driver_module
-    from nntui.runtime.commands import SetPace
+    from nntui.trainer import driver as driver_module
+    from nntui.spec.commands import SetPace
 
     clock = Clock()
     monkeypatch.setattr(driver_module.time, "perf_counter", clock)

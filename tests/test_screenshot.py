@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from nntui.cli import cli
 from nntui.curriculum.loader import load_curriculum
-from nntui.events import Metrics
+from nntui.spec.events import Metrics
 from nntui.headless import HeadlessRun
 from nntui.screenshot import parse_size, train
 

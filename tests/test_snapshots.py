@@ -7,7 +7,7 @@ import pytest
 
 from fakes import FakeTrainer
 from nntui.app import NntuiApp
-from nntui.events import Metrics
+from nntui.spec.events import Metrics
 from test_app import training_events
 
 SIZES = [(80, 24), (120, 40)]
@@ -53,7 +53,7 @@ def test_neuron_lesson_in_chinese(snap_compare):
 
 def gradient_probes(steps: int = 1000, every: int = 10):
     """Per-layer norms decaying 4x per layer towards the input, as sigmoid with Xavier shows."""
-    from nntui.events import LayerNorms
+    from nntui.spec.events import LayerNorms
 
     layers = [f"layer {i}" for i in range(1, 9)] + ["output"]
     events = []
@@ -66,7 +66,7 @@ def gradient_probes(steps: int = 1000, every: int = 10):
 
 
 def test_vanishing_gradients_lesson_with_probes(snap_compare):
-    from nntui.events import RunStarted, Status
+    from nntui.spec.events import RunStarted, Status
 
     app, trainer = frozen_app("vanishing-gradients")
 

@@ -5,7 +5,7 @@ One lesson is read by `LessonReader`, which stops at the first mistake with a
 that fails becomes a `BrokenLesson` that the browser shows with its error.
 
 Never imports torch or textual, so `nntui list` and the lesson browser start
-fast: experiments are checked against the torch-free `nntui.lab.catalog`.
+fast: experiments are checked against the torch-free `nntui.spec.catalog`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Every mistake becomes a `LessonError` at the line where it is written, e.g.
 `lessons/x.md:12: controls.lr.max: expected a number`: fields are checked
-against the experiment's torch-free declaration in `nntui.lab.catalog`, and
+against the experiment's torch-free declaration in `nntui.spec.catalog`, and
 `FieldLocator` finds their lines.
 """
 
@@ -19,8 +19,8 @@ from nntui.curriculum.hints import strip_name, unknown_key, unknown_param
 from nntui.curriculum.locate import FieldLocator
 from nntui.curriculum.model import LANGUAGES, Chapter, Check, Control, Lesson, LessonError, Step, Text
 from nntui.curriculum.sections import INTRO, SUMMARY, read_pages
-from nntui.lab import catalog
-from nntui.lab.catalog import ExperimentSpec, Param
+from nntui.spec import catalog
+from nntui.spec.catalog import ExperimentSpec, Param
 
 __all__ = ["LessonReader"]
 

@@ -25,8 +25,8 @@ from typing import Any
 
 import torch
 
-from nntui.events import AttentionMaps, Event, Metrics, Tables
-from nntui.lab import catalog
+from nntui.spec.events import AttentionMaps, Event, Metrics, Tables
+from nntui.spec import catalog
 from nntui.lab.attention import MultiHeadSelfAttention
 from nntui.lab.base import Experiment
 

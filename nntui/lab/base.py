@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from nntui.cli_limits import device_exists
-from nntui.events import Event
-from nntui.lab.catalog import ExperimentSpec
+from nntui.spec.limits import DEVICE, DeviceError, check_device_name
+from nntui.spec.events import Event
+from nntui.spec.catalog import ExperimentSpec
 
 
 class Experiment:
@@ -73,6 +73,18 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def resolve_device(name: str) -> str:
-    """`name` where this machine has it; a missing device is an error, not a silent fallback."""
-    return device_exists(name)
+def resolve_device(name: str, flag: str = "--device") -> str:
+    """`name`, if this machine has that device; else a DeviceError that reads as a sentence (a
+    missing device is an error, not a silent fallback; torch's own for cuda:7 is a bare assert)."""
+    check_device_name(name, flag)
+    if name == "cpu":
+        return name
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if count == 0:
+        raise DeviceError(f"{flag} {name}: no CUDA device is available here; use --device cpu")
+    index = DEVICE.fullmatch(name)[1]
+    if index is not None and int(index) >= count:
+        have = "cuda:0 is the only one" if count == 1 else f"there are cuda:0 to cuda:{count - 1}"
+        raise DeviceError(f"{flag} {name}: no such CUDA device here ({have})")
+    return name
+

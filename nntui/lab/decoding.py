@@ -48,7 +48,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-from nntui.lab.decoding_records import BeamSearchResult, Candidate, Hypothesis
+from nntui.spec.decoding_records import BeamSearchResult, Candidate, Hypothesis
 
 # Sampling is re-exported here; the argument checks and the model call are shared with it.
 from nntui.lab.decoding_sampling import (

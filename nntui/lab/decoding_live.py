@@ -57,12 +57,12 @@ from typing import Any
 
 import torch
 
-from nntui.events import Decoding, Event, Metrics
-from nntui.lab import catalog
+from nntui.spec.events import Decoding, Event, Metrics
+from nntui.spec import catalog
 from nntui.lab.base import Experiment
 from nntui.lab.decoding import beam_search, filter_distribution, greedy
 from nntui.lab.decoding_notes import NOTES_EOS_ID, NOTES_VOCAB, notes_next_log_probs
-from nntui.lab.decoding_records import BeamSearchResult, Hypothesis
+from nntui.spec.decoding_records import BeamSearchResult, Hypothesis
 from nntui.lab.decoding_sampling import sample_many
 
 SAMPLES = 10  # names (or sentences) drawn at every decoding

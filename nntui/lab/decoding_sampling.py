@@ -26,7 +26,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-from nntui.lab.decoding_records import Hypothesis
+from nntui.spec.decoding_records import Hypothesis
 
 # next_log_probs(batch of token lists) -> (len(batch), vocab) log-probabilities of the next token.
 NextLogProbs = Callable[[list[list[int]]], torch.Tensor]

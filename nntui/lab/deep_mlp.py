@@ -41,8 +41,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nntui.events import Event, LayerNorms, Metrics
-from nntui.lab import catalog
+from nntui.spec.events import Event, LayerNorms, Metrics
+from nntui.spec import catalog
 from nntui.lab.base import Experiment
 from nntui.lab.data import ShuffledEpochs
 from nntui.lab.probes import LayerProbe

@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nntui.events import Event, ImageGrid, Metrics
-from nntui.lab import catalog
+from nntui.spec.events import Event, ImageGrid, Metrics
+from nntui.spec import catalog
 from nntui.lab.base import Experiment
 from nntui.lab.data import ShuffledEpochs, load_mnist
 

@@ -49,8 +49,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nntui.events import Event, Metrics, TimeNorms
-from nntui.lab import catalog
+from nntui.spec.events import Event, Metrics, TimeNorms
+from nntui.spec import catalog
 from nntui.lab.base import Experiment
 from nntui.lab.probes import clip_gradients
 

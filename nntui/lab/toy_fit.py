@@ -20,8 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nntui.events import Curve, Event, Metrics
-from nntui.lab import catalog
+from nntui.spec.events import Curve, Event, Metrics
+from nntui.spec import catalog
 from nntui.lab.base import Experiment
 
 X_RANGE = (-3.0, 3.0)

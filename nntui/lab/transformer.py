@@ -35,8 +35,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nntui.events import AttentionMaps, Event, Metrics
-from nntui.lab import catalog
+from nntui.spec.events import AttentionMaps, Event, Metrics
+from nntui.spec import catalog
 from nntui.lab.attention import MultiHeadSelfAttention
 from nntui.lab.base import Experiment
 

@@ -17,9 +17,9 @@ import time
 from collections import deque
 from multiprocessing.connection import Connection
 
-from nntui.events import Error, Event, Status
-from nntui.runtime import worker
-from nntui.runtime.commands import Command, Shutdown
+from nntui.spec.events import Error, Event, Status
+from nntui.trainer import worker
+from nntui.spec.commands import Command, Shutdown
 
 # Silence this long means hung: the heartbeat comes every worker.BEAT_S, from its own thread,
 # so a long training step does not delay it; a loaded machine may, by a second or so.

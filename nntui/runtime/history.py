@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from nntui.events import (
+from nntui.spec.events import (
     AttentionMaps, Curve, Decoding, Error, Event, ImageGrid, LayerNorms, Metrics, RunStarted, Status, Tables,
     TimeNorms,
 )

@@ -12,11 +12,11 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from nntui.curriculum.model import Lesson, Step
-from nntui.events import Event
+from nntui.spec.events import Event
 from nntui.i18n import describe, t
-from nntui.runtime.commands import Pause, Resume, SetPace, SetParam, Start, StepOnce, Stop
+from nntui.spec.commands import Pause, Resume, SetPace, SetParam, Start, StepOnce, Stop
 from nntui.runtime.history import History, Run
-from nntui.lab import catalog
+from nntui.spec import catalog
 from nntui.screens.panels import PANELS, available_stages
 from nntui.screens.text_prompt import TextPrompt
 from nntui.widgets.controls import ControlsPanel

@@ -17,10 +17,12 @@ from rich.cells import cell_len
 from textual.containers import Vertical
 from textual.widget import Widget
 
-from nntui.events import AttentionMaps
+from nntui.spec.events import AttentionMaps
 from nntui.i18n import t
 from nntui.runtime.history import History, Run
-from nntui.widgets.chart import LineChart, Series, bucket_means
+from nntui.widgets.chart import LineChart
+from nntui.widgets.chart_series import Series
+from nntui.widgets.plotting import bucket_means
 from nntui.widgets.digits import DigitGrid
 from nntui.widgets.grad_bars import GradBars
 from nntui.widgets.grad_traces import GradTraces

@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from nntui.cli_limits import MAX_THREADS
+from nntui.spec.limits import MAX_THREADS
 
 serve_cli = typer.Typer(
     help="Serve the app to a class: over SSH (one app per connection) or in a browser.",

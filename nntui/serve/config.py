@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from nntui.cli_limits import MAX_THREADS
+from nntui.spec.limits import MAX_THREADS
 from nntui.curriculum.model import LANGUAGES
 from nntui.serve.auth import AuthFileError, PasswordBook, read_authorized_keys
 from nntui.serve.terminal import COLOR_CHOICES

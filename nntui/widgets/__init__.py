@@ -4,7 +4,8 @@
 - `DigitGrid`: greyscale pictures with captions (an `ImageGrid` event), half blocks.
 """
 
-from .chart import LineChart, Series
+from .chart import LineChart
+from .chart_series import Series
 from .digits import DigitGrid
 
 __all__ = ["LineChart", "Series", "DigitGrid"]

@@ -31,7 +31,7 @@ from textual.color import Color
 from textual.strip import Strip
 
 from nntui.i18n import t
-from nntui.lab.decoding_records import BeamSearchResult
+from nntui.spec.decoding_records import BeamSearchResult
 
 from .beam_tree_layout import AT_BEST, AT_BEST_LAST, BEFORE_BEST, ROOT, Row, SearchTree, fit_rows
 from .beam_tree_layout import fmt_log, fmt_prob, verdict

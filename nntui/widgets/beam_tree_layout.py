@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from nntui.i18n import t
-from nntui.lab.decoding_records import BeamSearchResult
+from nntui.spec.decoding_records import BeamSearchResult
 
 ROOT = 0  # node id of the prefix
 

@@ -24,44 +24,13 @@ rebuild (about a millisecond) and every changed line is written to the terminal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
 from textual.strip import Strip
 
-from .chart_renderer import Band, ChartRenderer
-from .plotting import bucket_means, dots_to_braille, downsample, rasterize
+from .chart_renderer import ChartRenderer
+from .chart_series import Series
 from .shading import LineCacheWidget, app_no_color, widget_colors
-from .ticks import format_tick, log_ticks, nice_ticks
 
-# The drawing parts live in their own modules (plotting, ticks, chart_legend,
-# chart_renderer); they are re-exported here so `from nntui.widgets.chart import ...`
-# keeps working for every name it has offered.
-__all__ = [
-    "LineChart",
-    "Series",
-    "Band",
-    "ChartRenderer",
-    "bucket_means",
-    "downsample",
-    "rasterize",
-    "dots_to_braille",
-    "nice_ticks",
-    "log_ticks",
-    "format_tick",
-]
-
-
-@dataclass(frozen=True, eq=False)
-class Series:
-    """One line of a chart. `color` is a Textual colour name or hex; `dim` marks a
-    background series (e.g. an earlier run), drawn faded (dotted with NO_COLOR)."""
-
-    name: str
-    x: np.ndarray
-    y: np.ndarray
-    color: str
-    dim: bool = False
+__all__ = ["LineChart"]
 
 
 class LineChart(LineCacheWidget):

@@ -8,17 +8,16 @@ and the mark is a bar in the series' colour.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 from rich.cells import cell_len
 from rich.style import Style
 from textual.strip import Strip
 
+from .chart_series import Series
 from .shading import fit_text, strip_from_runs
 
-if TYPE_CHECKING:  # chart.py imports this module; Series is only a type here
-    from .chart import Series
 
 __all__ = ["DASHED", "DASH_DOT", "DOTTED", "SOLID", "SPARSE", "legend_lines", "legend_strip", "line_patterns"]
 
@@ -29,8 +28,8 @@ DASH_DOT = (1, 1, 1, 1, 0, 0, 1, 0, 0)
 SPARSE = (1, 0, 0, 0)
 DOTTED = (1, 0)
 _PATTERNS = (SOLID, DASHED, DASH_DOT, SPARSE)
-_PATTERN_MARKS = {SOLID: "──", DASHED: "╌╌", DASH_DOT: "─·", SPARSE: "┈┈", DOTTED: "··"}
-_PATTERN_MARKS_SHORT = {SOLID: "─", DASHED: "╌", DASH_DOT: "┄", SPARSE: "┈", DOTTED: "·"}
+PATTERN_MARKS = {SOLID: "──", DASHED: "╌╌", DASH_DOT: "─·", SPARSE: "┈┈", DOTTED: "··"}
+PATTERN_MARKS_SHORT = {SOLID: "─", DASHED: "╌", DASH_DOT: "┄", SPARSE: "┈", DOTTED: "·"}
 _COLOR_MARK = "━━"
 _DIM_COLOR_MARK = "──"
 
@@ -113,7 +112,7 @@ def _entries(
         if s.dim and level >= 1:
             continue
         if no_color:
-            marks = _PATTERN_MARKS_SHORT if level >= 2 else _PATTERN_MARKS
+            marks = PATTERN_MARKS_SHORT if level >= 2 else PATTERN_MARKS
             mark = marks.get(patterns[i], "─")
         else:
             mark = _DIM_COLOR_MARK if s.dim else _COLOR_MARK

@@ -22,7 +22,7 @@ Two things keep repaints small while a run is growing:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import numpy as np
 from rich.cells import cell_len
@@ -36,10 +36,9 @@ from nntui.i18n import t
 
 from .chart_legend import legend_lines, line_patterns
 from .plotting import dots_to_braille, downsample, rasterize
+from .chart_series import Series
 from .shading import fade, parse_color, strip_from_runs
 
-if TYPE_CHECKING:  # chart.py imports this module; Series is only a type here
-    from .chart import Series
 
 __all__ = ["Band", "ChartRenderer", "band_rows"]
 

@@ -38,9 +38,11 @@ from textual.strip import Strip
 
 from nntui.i18n import t
 
-from .chart import LineChart, Series
-from .chart_legend import _PATTERN_MARKS, _PATTERN_MARKS_SHORT, RIGHT_GAP_FROM, line_patterns
-from .chart_renderer import Band, ChartRenderer
+from .chart import LineChart
+from .chart_bands import Band
+from .chart_legend import PATTERN_MARKS, PATTERN_MARKS_SHORT, RIGHT_GAP_FROM, line_patterns
+from .chart_renderer import ChartRenderer
+from .chart_series import Series
 from .plotting import dots_to_braille
 from .plotting_rows import bucket_means_rows, downsample_rows, rasterize_many
 from .grad_bars import EXPLODING_COLOR, VANISHING_COLOR, depth_colors, fmt_norm, short_name, threshold_label
@@ -250,7 +252,7 @@ class GradTraces(AppFreeRender, LineChart):
 
         def entry(i: int, short: bool, name: str | None = None, value: bool = True) -> list[Run]:
             if no_color:
-                mark = (_PATTERN_MARKS_SHORT if short else _PATTERN_MARKS).get(patterns[i], "─")
+                mark = (PATTERN_MARKS_SHORT if short else PATTERN_MARKS).get(patterns[i], "─")
             else:
                 mark = _COLOR_MARK[:1] if short else _COLOR_MARK
             label = series[i].name if name is None else name
@@ -270,7 +272,7 @@ class GradTraces(AppFreeRender, LineChart):
                 return [layer_entry(i, level) for i in range(n_layers)]
             mid = list(range(1, n_layers - 1))
             if no_color:
-                summary = [((_PATTERN_MARKS_SHORT if level >= 2 else _PATTERN_MARKS)[patterns[1]], styles[1])]
+                summary = [((PATTERN_MARKS_SHORT if level >= 2 else PATTERN_MARKS)[patterns[1]], styles[1])]
             else:
                 k = min(len(mid), _SWATCH_MAX if level < 2 else 3)
                 picks = [mid[round(j * (len(mid) - 1) / max(k - 1, 1))] for j in range(k)]

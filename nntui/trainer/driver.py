@@ -13,10 +13,11 @@ import traceback
 from collections import deque
 from typing import Any
 
-from nntui.cli_limits import DeviceError, device_exists
-from nntui.events import Error, Event, Metrics, RunStarted, Status
-from nntui.lab import catalog
-from nntui.runtime.commands import Command, Pause, Resume, SetPace, SetParam, Shutdown, Start, Stop, StepOnce
+from nntui.lab.base import resolve_device
+from nntui.spec import catalog
+from nntui.spec.commands import Command, Pause, Resume, SetPace, SetParam, Shutdown, Start, Stop, StepOnce
+from nntui.spec.events import Error, Event, Metrics, RunStarted, Status
+from nntui.spec.limits import DeviceError
 
 STATUS_EVERY_S = 0.25  # how often a running trainer reports steps/s
 ON_TIME_S = 1e-4  # a paced step this close to its time is due (the worker's wait is not exact)
@@ -114,7 +115,7 @@ class Driver:
         try:
             spec = catalog.get(command.experiment)
             params = spec.resolve(command.params)
-            device_exists(command.device)  # torch's own error for cuda:7 is a bare AssertionError
+            resolve_device(command.device)  # torch's own error for cuda:7 is a bare AssertionError
             self.experiment = spec.load()(params, seed=command.seed, device=command.device)
         except Exception as exc:  # a bad parameter or a broken model: report, stay up
             self._fail(exc)

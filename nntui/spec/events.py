@@ -209,7 +209,7 @@ class Error(Event):
 
 STATES = ("starting", "ready", "running", "paused", "finished", "diverged", "error")
 
-_KINDS: dict[str, type[Event]] = {
+KINDS: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
         RunStarted, Metrics, ImageGrid, Curve, LayerNorms, TimeNorms, AttentionMaps, Tables, Decoding, Status, Error,
@@ -228,7 +228,7 @@ def from_dict(data: dict[str, Any]) -> Event:
     data = dict(data)
     kind = data.pop("kind", None)
     data.pop("t", None)  # a recording's seconds since the run began (headless.py), not the event's
-    cls = _KINDS.get(kind)
+    cls = KINDS.get(kind)
     if cls is None:
         raise ValueError(f"unknown event kind {kind!r}")
     for (k, name), dtype in _ARRAY_FIELDS.items():

@@ -14,8 +14,8 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
-from nntui.events import Status, coalesce
-from nntui.runtime.commands import Shutdown
+from nntui.spec.events import Status, coalesce
+from nntui.spec.commands import Shutdown
 
 FLUSH_EVERY_S = 0.05  # at most ~20 batches a second reach the UI
 IDLE_WAIT_S = 0.1
@@ -31,7 +31,7 @@ def main(conn: Connection, threads: int = 1, log_path: str | None = None, beat: 
     _be_nice()
     conn.send([Status("starting", 0)])
     _warm_up(threads)
-    from nntui.runtime.driver import Driver
+    from nntui.trainer.driver import Driver
 
     driver = Driver()
     conn.send([Status("ready", 0)])

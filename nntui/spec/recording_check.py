@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from nntui.events import _KINDS, STATES
+from nntui.spec.events import KINDS, STATES
 
 MAX_STEP = 2**53  # steps stay exact as floats on a chart's x axis
 MAX_RUN = 2**31
@@ -41,7 +41,7 @@ def check_event(data: Any) -> None:
     if not isinstance(data, dict):
         raise Invalid(f"expected a JSON object, got {_type(data)}")
     kind = data.get("kind")
-    cls = _KINDS.get(kind) if isinstance(kind, str) else None
+    cls = KINDS.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise Invalid(f"unknown event kind {_short(kind)}")
     fields = {f.name: f for f in dataclasses.fields(cls)}

@@ -1,6 +1,7 @@
-"""What the command line accepts, shared by nntui/cli.py, nntui/serve/cli.py and the trainer.
+"""What the command line and the trainer accept: threads, seeds, devices, output files.
 
-Torch-free (only `device_exists` imports it, when asked): `nntui --help` loads this module.
+Shared by nntui/cli.py, nntui/serve/cli.py, the trainer and the lab; torch-free, so `nntui
+--help` loads it. Whether a named device exists needs torch: that is `lab.base.resolve_device`.
 """
 
 from __future__ import annotations
@@ -24,23 +25,6 @@ def check_device_name(name: str, flag: str = "--device") -> str:
     """cpu, cuda or cuda:N; anything else is a DeviceError naming the flag. Checks no hardware."""
     if DEVICE.fullmatch(name) is None:
         raise DeviceError(f"{flag}: expected cpu, cuda or cuda:N (N a device number), got {name!r}")
-    return name
-
-
-def device_exists(name: str, flag: str = "--device") -> str:
-    """`name`, if this machine has that device; else a DeviceError that reads as a sentence."""
-    check_device_name(name, flag)
-    if name == "cpu":
-        return name
-    import torch
-
-    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-    if count == 0:
-        raise DeviceError(f"{flag} {name}: no CUDA device is available here; use --device cpu")
-    index = DEVICE.fullmatch(name)[1]
-    if index is not None and int(index) >= count:
-        have = "cuda:0 is the only one" if count == 1 else f"there are cuda:0 to cuda:{count - 1}"
-        raise DeviceError(f"{flag} {name}: no such CUDA device here ({have})")
     return name
 
 
