@@ -59,18 +59,18 @@ def verify(lesson: Lesson, step: Step, seed: int = 0, device: str = "cpu",
     driver = Driver()
     kept: list = []
 
-    def take() -> None:
-        events = driver.take()
+    def take(events: list) -> None:
         history.apply(events)
         if keep_events:
             kept.extend(events)
 
     started = time.perf_counter()
     driver.handle(Start(lesson.experiment, lesson.settings_for(step), seed, device, label=step.id))
-    take()
-    while driver.state == "running" and "at" not in held and (max_steps is None or driver.step < max_steps):
-        driver.tick()
-        take()
+    take(driver.take())
+    for events in driver.steps(max_steps):
+        take(events)
+        if "at" in held:
+            break
     run = history.current
     observed = held.get("values") or (run.observed() if run else {})
     if driver.state == "error" and history.errors:

@@ -142,14 +142,10 @@ class HeadlessRun:
         try:
             with progress:
                 task = progress.add_task("train", total=total, loss="")
-                while (
-                    not interrupted.is_set()
-                    and not (recording and recording.error)
-                    and driver.state == "running"
-                    and (self.max_steps is None or driver.step < self.max_steps)
-                ):
-                    driver.tick()
-                    self._record(driver.take(), recording)
+                for events in driver.steps(self.max_steps):
+                    self._record(events, recording)
+                    if interrupted.is_set() or (recording and recording.error):
+                        break
                     if driver.step % 50 == 0:
                         loss = self.last_metrics.get(SUMMARY_SERIES)
                         progress.update(task, completed=driver.step, loss=f"loss {loss:.4f}" if loss else "")

@@ -47,9 +47,8 @@ def train(job: HeadlessRun, threads: int = 1) -> list[Event]:
     driver = Driver()
     driver.handle(Start(job.experiment, job.params, job.seed, job.device, label=job.lesson))
     events = driver.take()
-    while driver.state == "running" and (job.max_steps is None or driver.step < job.max_steps):
-        driver.tick()
-        events += driver.take()
+    for step_events in driver.steps(job.max_steps):
+        events += step_events
     if driver.state == "running":  # the status the screen would show now, with this run's speed
         events.append(Status("running", driver.step, round(driver.steps_per_s(), 1)))
     return events

@@ -11,7 +11,7 @@ import math
 import time
 import traceback
 from collections import deque
-from typing import Any
+from typing import Any, Iterator
 
 from nntui.lab.base import resolve_device
 from nntui.spec import catalog
@@ -72,6 +72,14 @@ class Driver:
         elif isinstance(command, (Stop, Shutdown)):
             self.experiment = None
             self._set_state("ready")
+
+    def steps(self, max_steps: int | None = None) -> Iterator[list[Event]]:
+        """Train in this process (headless runs, screenshots, the claims): one step at a time,
+        each step's events handed over, until the run ends or reaches `max_steps`. A caller
+        with a reason of its own to stop (Ctrl+C, a check that held) breaks out of the loop."""
+        while self.state == "running" and (max_steps is None or self.step < max_steps):
+            self.tick()
+            yield self.take()
 
     def due_in(self) -> float | None:
         """Seconds until the next step is due: 0 at full speed, None while not running."""
