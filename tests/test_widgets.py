@@ -20,7 +20,8 @@ from widget_harness import spy_refreshes
 from nntui.widgets import DigitGrid, LineChart, Series
 from nntui.widgets.chart_renderer import ChartRenderer
 from nntui.widgets.plotting import dots_to_braille, downsample, rasterize
-from nntui.widgets.ticks import format_tick, log_ticks, nice_ticks
+from nntui.widgets.numbers import format_tick
+from nntui.widgets.ticks import log_ticks, nice_ticks
 from nntui.widgets.digits import downscale, layout_grid
 
 DATA = Path(__file__).resolve().parents[1] / "nntui" / "data" / "mnist_5k.npz"

@@ -34,7 +34,8 @@ from nntui.i18n import t
 from nntui.spec.decoding_records import BeamSearchResult
 
 from .beam_tree_layout import AT_BEST, AT_BEST_LAST, BEFORE_BEST, ROOT, Row, SearchTree, fit_rows
-from .beam_tree_layout import fmt_log, fmt_prob, verdict
+from .beam_tree_layout import verdict
+from .numbers import fmt_log, fmt_prob
 from .shading import AppFreeRender, LineCacheWidget, fade, fit_text, parse_color, strip_from_runs
 from .token_bars import token_label
 

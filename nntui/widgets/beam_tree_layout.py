@@ -216,22 +216,6 @@ def fit_rows(tree: SearchTree, revealed: int, budget: int, first: Sequence[int],
     return rows
 
 
-def fmt_log(value: float) -> str:
-    """A log-probability with two decimals and a true minus sign: −0.92, −12.34, −inf."""
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "−inf" if value < 0 else "inf"
-    return f"{value:.2f}".replace("-", "−")
-
-
-def fmt_prob(p: float) -> str:
-    """A probability: three decimals (0.173), or two significant digits below 0.001 (1.4e-11)."""
-    if math.isnan(p):
-        return "nan"
-    return f"{p:.3f}" if p >= 0.001 or p == 0 else f"{p:.1e}"
-
-
 def verdict(beam_log: float, greedy_log: float, lang: str = "en") -> str:
     """Which answer is more probable, and how many times: the ratio of exp(log p)."""
     if abs(beam_log - greedy_log) < 1e-5:  # the same answer, summed in float32 along two paths

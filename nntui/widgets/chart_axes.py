@@ -15,7 +15,8 @@ from rich.style import Style
 from textual.strip import Strip
 
 from .shading import fit_text, strip_from_runs
-from .ticks import format_tick, log_ticks, nice_step, nice_ticks
+from .numbers import format_tick
+from .ticks import log_ticks, nice_step, nice_ticks
 
 # Axis ends stay inside these, so a span (hi - lo) and 10 ** end never overflow a float:
 # a recorded loss of 1e308 (or -1e308 beside it) is drawn at the chart's edge, not crashed on.

@@ -15,6 +15,8 @@ from textual.widgets import Static
 from nntui.curriculum.model import Check
 from nntui.i18n import t
 
+from .numbers import fmt_whole_or
+
 __all__ = ["CheckLine", "check_text"]
 
 
@@ -35,7 +37,7 @@ def check_text(check: Check, observed: Mapping[str, float], done: bool, lang: st
         key = group[0].key
         value = observed.get(key)
         if all(clause.holds(observed) for clause in group):  # held: its value is the news, not its bounds
-            text.append(f"{key} {_number(value, 4)} ✓", style="green")
+            text.append(f"{key} {fmt_whole_or(value, 4)} ✓", style="green")
         elif len(group) == 2:
             low, high = sorted(group, key=lambda clause: clause.op[0] == "<")
             shown, lo = _distinct(value, low.value)
@@ -67,19 +69,12 @@ def _distinct(value: float | None, bound: float) -> tuple[str, str]:
     """Value and bound with the fewest digits (3 or more) that tell them apart, so the line
     never reads "-2.3 < -2.3" for -2.303 < -2.3."""
     if value is None:
-        return "–", _number(bound, 6)
+        return "–", fmt_whole_or(bound, 6)
     for digits in range(3, 9):
-        shown, limit = _number(value, digits), _number(bound, digits)
+        shown, limit = fmt_whole_or(value, digits), fmt_whole_or(bound, digits)
         if shown != limit or value == bound:
             return shown, limit
     return shown, limit
-
-
-def _number(x: float, digits: int) -> str:
-    """Whole numbers as they are read (1,000, not 1e+03); others to `digits` significant digits."""
-    if x == int(x) and abs(x) < 1e9:
-        return f"{int(x):,}"
-    return f"{x:.{digits}g}"
 
 
 MAX_LINES = 5  # at 80x24 the guide above keeps its room; a longer check ends in "…"

@@ -30,6 +30,7 @@ from textual.strip import Strip
 
 from nntui.i18n import t
 
+from .numbers import fmt_norm, threshold_label
 from .shading import AppFreeRender, LineCacheWidget, fade, fit_text, parse_color, strip_from_runs
 
 __all__ = [
@@ -40,11 +41,9 @@ __all__ = [
     "bar_range",
     "band_flags",
     "depth_colors",
-    "fmt_norm",
     "pick_rows",
     "hidden_marker",
     "short_name",
-    "threshold_label",
 ]
 
 VANISHING_COLOR = "#4f8fff"
@@ -74,31 +73,6 @@ def depth_colors(n: int) -> list[str]:
         r, g, bl = (round(a[j] + (b[j] - a[j]) * f) for j in range(3))
         out.append(f"#{r:02x}{g:02x}{bl:02x}")
     return out
-
-
-def fmt_norm(v: float) -> str:
-    """A norm in at most 7 characters: 0.93, 12.5, 3.2e-7, 1.5e4; 'nan', 'inf', '0'."""
-    if v is None or math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    if v == 0:
-        return "0"
-    a = abs(v)
-    if 0.01 <= a < 1000:
-        return f"{v:.3g}"
-    mant, exp = f"{v:.1e}".split("e")
-    mant = mant.rstrip("0").rstrip(".")
-    return f"{mant}e{int(exp)}"
-
-
-def threshold_label(v: float) -> str:
-    """A threshold as written in labels: powers of ten as 1e-5, 1e2; others as fmt_norm."""
-    if v > 0 and math.isfinite(v):
-        e = math.log10(v)
-        if abs(e - round(e)) < 1e-9:
-            return "1" if round(e) == 0 else f"1e{int(round(e))}"
-    return fmt_norm(v)
 
 
 def band_flags(values: Sequence[float], vanishing: float, exploding: float) -> list[int]:

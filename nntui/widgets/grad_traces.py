@@ -45,7 +45,8 @@ from .chart_renderer import ChartRenderer
 from .chart_series import Series
 from .plotting import dots_to_braille
 from .plotting_rows import bucket_means_rows, downsample_rows, rasterize_many
-from .grad_bars import EXPLODING_COLOR, VANISHING_COLOR, depth_colors, fmt_norm, short_name, threshold_label
+from .grad_bars import EXPLODING_COLOR, VANISHING_COLOR, depth_colors, short_name
+from .numbers import fmt_norm, threshold_label
 from .shading import AppFreeRender, fit_text, strip_from_runs
 
 __all__ = ["GradTraces", "TracesRenderer", "latest_finite"]

@@ -37,13 +37,13 @@ from .heatmap_palette import (
     VGAP,
     HeatmapStyles,
     Runs,
-    _fmt_value,
     elide,
     heatmap_styles,
     palette_index,
     ramp_color,
     value_range,
 )
+from .numbers import fmt_cell_value
 from .shading import AppFreeRender, LineCacheWidget, fit_text, strip_from_runs
 
 __all__ = ["Heatmap", "STEPS", "MASK_GLYPH", "elide", "palette_index", "ramp_color", "value_range"]
@@ -154,7 +154,7 @@ class Heatmap(AppFreeRender, LineCacheWidget, can_focus=True):
         head = f"q={r} {self.row_labels[r]!r} → k={c} {self.col_labels[c]!r}: "
         if self._masked[r, c]:
             return head + t("masked", self.lang)
-        return head + _fmt_value(float(self._matrix[r, c]))
+        return head + fmt_cell_value(float(self._matrix[r, c]))
 
     # -- building -------------------------------------------------------------
     render_map = AppFreeRender.render_standalone

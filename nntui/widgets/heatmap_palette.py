@@ -19,7 +19,7 @@ from rich.style import Style
 from textual.color import Color
 from textual.strip import Strip
 
-from .grad_bars import fmt_norm
+from .numbers import fmt_norm
 from .shading import SHADES, fade, fit_text
 
 STEPS = 32
@@ -120,12 +120,6 @@ def elide(n: int, slots: int, focus: int | None = None) -> list[int]:
             out.append(-1)
         out.append(i)
     return out[:slots]
-
-
-def _fmt_value(v: float) -> str:
-    if math.isfinite(v) and 0.01 <= abs(v) < 100:
-        return f"{v:.2f}"
-    return fmt_norm(v)
 
 
 def shade_of(step: int) -> str:

@@ -21,22 +21,11 @@ from textual.widgets import Static
 
 from nntui.i18n import t
 
+from .numbers import fmt_cell
 from .heatmap import elide
 
 CELL = 7  # a value "-12.34" and its padding
 GAP = "…"
-
-
-def fmt_cell(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if value == -math.inf:
-        return "−∞"
-    if value == math.inf:
-        return "∞"
-    if abs(value) >= 1000:
-        return f"{value:.3g}"
-    return f"{value:.2f}"
 
 
 def render_table(spec: dict[str, Any], width: int, lang: str = "en") -> Table:

@@ -21,7 +21,7 @@ from textual.strip import Strip
 
 from nntui.i18n import t
 
-from .beam_tree_layout import fmt_log
+from .numbers import fmt_log
 from .shading import AppFreeRender, LineCacheWidget, fade, fit_text, strip_from_runs
 from .token_bars import token_label
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["format_tick", "log_ticks", "nice_step", "nice_ticks"]
+__all__ = ["log_ticks", "nice_step", "nice_ticks"]
 
 
 def nice_step(span: float, target: float) -> float:
@@ -78,21 +78,3 @@ def _clean(v: float) -> float:
     return 0.0 if abs(v) < 1e-12 else float(f"{v:.12g}")
 
 
-def format_tick(v: float) -> str:
-    """A short tick label: 0, 0.25, 1.5e3 -> '1.5e3', 12000 -> '12k', 1e-3 -> '1e-3'."""
-    if v == 0:
-        return "0"
-    if not math.isfinite(v):
-        return str(v)
-    a = abs(v)
-    for unit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if a >= unit and abs(v / unit * 100 - round(v / unit * 100)) < 1e-6:
-            return f"{v / unit:g}{suffix}"
-    e = math.log10(a)
-    if abs(e - round(e)) < 1e-9 and (e <= -3 or e >= 4):
-        return f"{'-' if v < 0 else ''}1e{int(round(e))}"
-    s = f"{v:.3g}"
-    if "e" in s:
-        mant, exp = s.split("e")
-        s = f"{mant}e{int(exp)}"
-    return s

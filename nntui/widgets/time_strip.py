@@ -26,9 +26,9 @@ from textual.strip import Strip
 
 from nntui.i18n import t as tr
 
-from .grad_bars import fmt_norm
 from .shading import SHADES, AppFreeRender, LineCacheWidget, fade, fit_text, strip_from_runs
-from .ticks import format_tick, log_ticks
+from .numbers import fmt_norm, format_tick
+from .ticks import log_ticks
 
 __all__ = ["TimeStrip", "log_range", "time_columns"]
 

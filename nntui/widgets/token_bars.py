@@ -22,6 +22,7 @@ from textual.strip import Strip
 
 from nntui.i18n import t
 
+from .numbers import fmt_mass, fmt_p
 from .chart_legend import RIGHT_GAP_FROM
 from .grad_bars import EIGHTHS
 from .shading import AppFreeRender, LineCacheWidget, fade, fit_text, parse_color, strip_from_runs
@@ -42,15 +43,6 @@ def token_label(text: str) -> str:
     if text == "":
         return "∅"
     return "".join(_VISIBLE.get(ch, ch) for ch in text)
-
-
-def fmt_p(p: float) -> str:
-    """A probability in five cells: 0.412, 1.000; below 0.0005 "<.001" rather than a false 0."""
-    if math.isnan(p):
-        return "  nan"
-    if 0 < p < 0.0005:
-        return "<.001"
-    return f"{p:.3f}"
 
 
 class TokenBars(AppFreeRender, LineCacheWidget):
@@ -154,9 +146,9 @@ class TokenBars(AppFreeRender, LineCacheWidget):
             rest = self._order[count:]
             mass = sum(self._probs[i] for i in rest if math.isfinite(self._probs[i]))
             more = "more_tokens" if len(rest) != 1 else "more_token"
-            text = t(more, self.lang).format(n=len(rest), p=_fmt_mass(mass))
+            text = t(more, self.lang).format(n=len(rest), p=fmt_mass(mass))
             if has_kept:
-                kept = _fmt_mass(sum(self._kept[i] for i in rest))  # type: ignore[index]
+                kept = fmt_mass(sum(self._kept[i] for i in rest))  # type: ignore[index]
                 text += t("more_kept", self.lang).format(p=kept)
             summary = strip_from_runs([(fit_text(text, width), st["muted"])])
             lines.append(summary.adjust_cell_length(full_width, st["base"]))
@@ -185,6 +177,3 @@ class TokenBars(AppFreeRender, LineCacheWidget):
         return strip_from_runs(runs).adjust_cell_length(width, st["base"])
 
 
-def _fmt_mass(p: float) -> str:
-    """The probability of what was left out: 0.03, or 2.1e-05 when it rounds to nothing."""
-    return f"{p:.2f}" if p >= 0.005 or p == 0 else f"{p:.1e}"
