@@ -318,3 +318,17 @@ def test_a_stopped_trainer_is_called_hung_and_quitting_kills_it_at_once(monkeypa
         assert time.monotonic() - began < 2.0 and not process.is_alive() and process.exitcode == -signal.SIGKILL
     finally:
         trainer.close()
+
+
+@pytest.mark.parametrize("name", [n for n, spec in catalog.EXPERIMENTS.items()
+                                  if "lr" in spec.params and spec.params["lr"].live])
+def test_a_live_learning_rate_reaches_the_optimiser_of_every_experiment(name, one_torch_thread):
+    """One place (Experiment.set_param) moves it, for every experiment with an optimiser."""
+    spec = catalog.get(name)
+    experiment = spec.load()({}, seed=0)
+    optimizer = experiment.optimizer or getattr(getattr(experiment, "lm", None), "optimizer", None)
+    if optimizer is None:
+        pytest.skip(f"{name} builds its optimiser later (the notes model has none)")
+    new = spec.params["lr"].default * 2
+    experiment.set_param("lr", new)
+    assert [group["lr"] for group in optimizer.param_groups] == [pytest.approx(new)] * len(optimizer.param_groups)

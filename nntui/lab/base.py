@@ -21,6 +21,7 @@ class Experiment:
     """
 
     spec: ExperimentSpec
+    optimizer: torch.optim.Optimizer | None = None  # where set_param puts a live learning rate
 
     def __init__(self, params: dict[str, Any], seed: int = 0, device: str = "cpu") -> None:
         self.params = self.spec.resolve(params)
@@ -57,6 +58,8 @@ class Experiment:
         if not param.live:
             raise ValueError(f"{name} applies on restart, not live")
         self.params[name] = param.check(value)
+        if name == "lr" and self.optimizer is not None:  # every experiment's live learning rate
+            set_learning_rate(self.optimizer, self.params["lr"])
         return self.apply_live(name) or []
 
     def apply_live(self, name: str) -> list[Event] | None:
@@ -65,6 +68,11 @@ class Experiment:
     def summary(self) -> dict[str, float]:
         """The final metrics of the run, for `nntui run --json`."""
         return {}
+
+
+def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
 
 
 def seed_everything(seed: int) -> None:

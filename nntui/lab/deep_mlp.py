@@ -205,12 +205,6 @@ class DeepMLP(ShuffledEpochs, Experiment):
 
     # -- live parameters -----------------------------------------------------------------
 
-    def apply_live(self, name: str) -> None:
-        if name == "lr":
-            for group in self.optimizer.param_groups:
-                group["lr"] = self.params["lr"]
-        # clip, max_norm and probe_every are read from self.params at every step.
-
     @torch.no_grad()
     def summary(self) -> dict[str, float]:
         """Test loss and accuracy, training-set loss, and the last probe's per-layer norms."""

@@ -200,10 +200,7 @@ class MnistMLP(ShuffledEpochs, Experiment):
 
     def apply_live(self, name: str) -> None:
         p = self.params
-        if name == "lr":
-            for group in self.optimizer.param_groups:
-                group["lr"] = p["lr"]
-        elif name == "momentum":
+        if name == "momentum":
             if p["optimizer"] == "momentum":  # plain sgd has no velocity to carry
                 for group in self.optimizer.param_groups:
                     group["momentum"] = p["momentum"]

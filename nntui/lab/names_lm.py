@@ -37,6 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nntui.lab.base import set_learning_rate
 from nntui.lab.decoding import model_next_log_probs
 from nntui.lab.decoding_sampling import NextLogProbs
 
@@ -140,8 +141,7 @@ class NamesLM:
         self.steps = 0
 
     def set_lr(self, lr: float) -> None:
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
+        set_learning_rate(self.optimizer, lr)
 
     def next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         i = self.steps % self.steps_per_epoch

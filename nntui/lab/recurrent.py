@@ -233,11 +233,6 @@ class RecallRNN(Experiment):
         with np.errstate(divide="ignore", invalid="ignore"):
             return float(norms[0] / norms[-1])
 
-    def apply_live(self, name: str) -> None:
-        if name == "lr":
-            for group in self.optimizer.param_groups:
-                group["lr"] = self.params["lr"]
-
     def summary(self) -> dict[str, float]:
         """Loss and accuracy of the last step, recent_accuracy and the milestones reached, and
         ||dL/dh_t|| of the last probe as dh_t1, dh_t2, ..."""

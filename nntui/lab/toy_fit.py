@@ -106,11 +106,6 @@ class ToyFit(Experiment):
             series={"target": self.grid_target, "model": model},
         )
 
-    def apply_live(self, name: str) -> None:
-        if name == "lr":
-            for group in self.optimizer.param_groups:
-                group["lr"] = self.params["lr"]
-
     @torch.no_grad()
     def summary(self) -> dict[str, float]:
         """The loss of the net as it is now, on the training points."""

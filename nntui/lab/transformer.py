@@ -287,11 +287,6 @@ class AttentionLive(Experiment):
         return {"hidden_accuracy": float(correct[:, self.hidden].mean()),
                 "visible_accuracy": float(correct[:, ~self.hidden].mean())}
 
-    def apply_live(self, name: str) -> None:
-        if name == "lr":
-            for group in self.optimizer.param_groups:
-                group["lr"] = self.params["lr"]
-
     def summary(self) -> dict[str, float]:
         """Loss and accuracy of the last step; the attention metrics of the last probe, with the
         right-key mass of every layer (attn_target_l1, l2, ...)."""
