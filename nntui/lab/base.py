@@ -70,6 +70,22 @@ class Experiment:
         return {}
 
 
+@torch.no_grad()
+def evaluated(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The model's output as an evaluation sees it: dropout off, BatchNorm on its running
+    statistics; training mode again afterwards."""
+    model.eval()
+    try:
+        return model(x)
+    finally:
+        model.train()
+
+
+def accuracy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """The share of rows whose largest logit is the target, as a float64 scalar tensor."""
+    return (logits.argmax(dim=1) == targets).double().mean()
+
+
 def set_learning_rate(optimizer: torch.optim.Optimizer, lr: float) -> None:
     for group in optimizer.param_groups:
         group["lr"] = lr

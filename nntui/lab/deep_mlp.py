@@ -43,7 +43,7 @@ from torch import nn
 
 from nntui.spec.events import Event, LayerNorms, Metrics
 from nntui.spec import catalog
-from nntui.lab.base import Experiment
+from nntui.lab.base import Experiment, accuracy, evaluated
 from nntui.lab.data import ShuffledEpochs
 from nntui.lab.probes import LayerProbe
 
@@ -193,11 +193,9 @@ class DeepMLP(ShuffledEpochs, Experiment):
 
     @torch.no_grad()
     def _evaluate(self) -> list[Event]:
-        self.model.eval()  # BatchNorm uses its running statistics
-        z = self.model(self.test_x)
-        self.model.train()
+        z = evaluated(self.model, self.test_x)  # BatchNorm on its running statistics
         test_loss = F.cross_entropy(z, self.test_y).double()
-        test_accuracy = (z.argmax(dim=1) == self.test_y).double().mean()
+        test_accuracy = accuracy(z, self.test_y)
         values = torch.stack([test_loss, test_accuracy]).tolist()
         self.last_eval = dict(zip(("test_loss", "test_accuracy"), values))
         self.last_eval_step = self.step_count
@@ -210,9 +208,7 @@ class DeepMLP(ShuffledEpochs, Experiment):
         """Test loss and accuracy, training-set loss, and the last probe's per-layer norms."""
         if self.last_eval_step != self.step_count:
             self._evaluate()
-        self.model.eval()
-        train_loss = F.cross_entropy(self.model(self.train_x), self.train_y).item()
-        self.model.train()
+        train_loss = F.cross_entropy(evaluated(self.model, self.train_x), self.train_y).item()
         out = {
             "test_accuracy": self.last_eval["test_accuracy"],
             "test_loss": self.last_eval["test_loss"],

@@ -27,7 +27,7 @@ from torch import nn
 
 from nntui.spec.events import Event, ImageGrid, Metrics
 from nntui.spec import catalog
-from nntui.lab.base import Experiment
+from nntui.lab.base import Experiment, accuracy, evaluated
 from nntui.lab.data import ShuffledEpochs, load_mnist
 
 N_TRAIN = 4000  # the n in Nielsen's L2 term
@@ -169,15 +169,12 @@ class MnistMLP(ShuffledEpochs, Experiment):
     def _evaluate(self, also: dict[str, float] | None = None) -> list[Event]:
         """Test loss and accuracy, train accuracy on a fixed subset, the digits answered (with the
         metrics in `also`), and the digit grid captioned true→predicted."""
-        self.model.eval()
-        z = self.model(self.test_x)
+        z = evaluated(self.model, self.test_x)
         predicted = z.argmax(dim=1)
         test_loss = self.cost(z, self.test_y, self.test_one_hot)
-        test_accuracy = (predicted == self.test_y).double().mean()
+        test_accuracy = accuracy(z, self.test_y)
         sub = slice(0, N_TRAIN_ACCURACY)
-        train_predicted = self.model(self.train_x[sub]).argmax(dim=1)
-        train_accuracy = (train_predicted == self.train_y[sub]).double().mean()
-        self.model.train()
+        train_accuracy = accuracy(evaluated(self.model, self.train_x[sub]), self.train_y[sub])
 
         # A saturated output unit never wins: how many of the ten digits the net answers at all.
         digits_answered = predicted.bincount(minlength=10).count_nonzero().double()
