@@ -8,6 +8,12 @@ One file per kind of data, written only when the recording has that kind:
 - time_norms.csv   long: step, t (1 = first time step), norm  (||dL/dh_t||).
 - attention.csv    long: step, layer, head, query, key, query_token, key_token, weight.
 - curves.csv       long: step, name, series, x, y.
+- tokens.csv       long: step, name, position (0 = first), token, id, mark, class, note (blank: none).
+- texts.csv        step, name, temperature, score (blank: none), text: every generated text.
+- scatter_points.csv  long: step, name, point (0 = first), x, y, class, split (train/test); a
+                   set of points is written once, at the first step that showed it.
+- scatter_field.csv   long: step, name, row, col, x, y, class, p: the model's probability of
+                   each class at each grid sample (row 0 at the top, y = y_max).
 Image grids and number tables are pictures, not series: they are not exported.
 A recording with several runs gets a leading `run` column in every file.
 Values are written at full precision (Python's repr), so they read back equal.
@@ -20,7 +26,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterator
 
-from nntui.spec.events import AttentionMaps, Curve, Event, LayerNorms, Metrics, RunStarted, TimeNorms
+from nntui.spec.events import (
+    AttentionMaps, Curve, Event, LayerNorms, Metrics, RunStarted, Scatter, TextSample, TimeNorms, TokenSequence,
+)
 
 
 def export_csv(events: list[Event], folder: Path) -> list[tuple[Path, int]]:
@@ -43,7 +51,7 @@ def export_csv(events: list[Event], folder: Path) -> list[tuple[Path, int]]:
 
 def skipped_kinds(events: list[Event]) -> Counter:
     """How many events of each kind the CSV files leave out."""
-    exported = (RunStarted, Metrics, LayerNorms, TimeNorms, AttentionMaps, Curve)
+    exported = (RunStarted, Metrics, LayerNorms, TimeNorms, AttentionMaps, Curve, TokenSequence, TextSample, Scatter)
     return Counter(e.kind for e in events if not isinstance(e, exported) and e.kind not in ("status", "error"))
 
 
@@ -55,6 +63,36 @@ def _tables(events: list[Event]) -> Iterator[tuple[str, list[str], Iterator[list
     header = ["step", "layer", "head", "query", "key", "query_token", "key_token", "weight"]
     yield "attention.csv", header, _attention(events)
     yield "curves.csv", ["step", "name", "series", "x", "y"], _curves(events)
+    yield "tokens.csv", ["step", "name", "position", "token", "id", "mark", "class", "note"], _tokens(events)
+    yield "texts.csv", ["step", "name", "temperature", "score", "text"], _texts(events)
+    yield "scatter_points.csv", ["step", "name", "point", "x", "y", "class", "split"], _scatter_points(events)
+    yield "scatter_field.csv", ["step", "name", "row", "col", "x", "y", "class", "p"], _scatter_field(events)
+
+
+def _scatter_points(events: list[Event]) -> Iterator[list[Any]]:
+    shown: dict[tuple[int, str], tuple] = {}  # the points last written for each run and name
+    for run, event in _numbered(events):
+        if isinstance(event, Scatter):
+            key = (event.points.tobytes(), event.labels.tobytes(), event.held_out.tobytes())
+            if shown.get((run, event.name)) == key:
+                continue
+            shown[(run, event.name)] = key
+            for i, ((x, y), label, test) in enumerate(
+                    zip(event.points.tolist(), event.labels.tolist(), event.held_out.tolist())):
+                yield [run, event.step, event.name, i, x, y, label, "test" if test else "train"]
+
+
+def _scatter_field(events: list[Event]) -> Iterator[list[Any]]:
+    for run, event in _numbered(events):
+        if isinstance(event, Scatter) and event.probs.ndim == 3:
+            gh, gw, _ = event.probs.shape
+            x0, x1, y0, y1 = event.extent
+            xs = [x0 + j * (x1 - x0) / max(gw - 1, 1) for j in range(gw)]
+            ys = [y1 - i * (y1 - y0) / max(gh - 1, 1) for i in range(gh)]
+            for i, row in enumerate(event.probs.tolist()):
+                for j, cell in enumerate(row):
+                    for k, p in enumerate(cell):
+                        yield [run, event.step, event.name, i, j, xs[j], ys[i], k, p]
 
 
 def _numbered(events: list[Event]) -> Iterator[tuple[int, Event]]:
@@ -120,6 +158,21 @@ def _curves(events: list[Event]) -> Iterator[list[Any]]:
             for name, values in event.series.items():
                 for xi, yi in zip(x, values.tolist()):
                     yield [run, event.step, event.name, name, xi, yi]
+
+
+def _tokens(events: list[Event]) -> Iterator[list[Any]]:
+    for run, event in _numbered(events):
+        if isinstance(event, TokenSequence):
+            for i, token in enumerate(event.tokens):
+                extra = [_cell(values[i] if i < len(values) else None)
+                         for values in (event.ids, event.marks, event.classes, event.notes)]
+                yield [run, event.step, event.name, i, token, *extra]
+
+
+def _texts(events: list[Event]) -> Iterator[list[Any]]:
+    for run, event in _numbered(events):
+        if isinstance(event, TextSample):
+            yield [run, event.step, event.name, _cell(event.temperature), _cell(event.score), event.text]
 
 
 def _indexed(nested: list, prefix: tuple[int, ...] = ()) -> Iterator[tuple[tuple[int, ...], float]]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+import nntui  # noqa: F401  first: it pins the CPU kernels before any test module imports torch
+
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path, monkeypatch):

@@ -17,8 +17,11 @@ from nntui.spec.events import (
     LayerNorms,
     Metrics,
     RunStarted,
+    Scatter,
     Tables,
+    TextSample,
     TimeNorms,
+    TokenSequence,
 )
 from nntui.i18n import WORDS
 from nntui.runtime.history import History
@@ -63,6 +66,12 @@ def full_history() -> History:
         Decoding(300, list(NOTES_VOCAB), "", beam, greedy,
                  {"probs": [0.3, 0.4, 0.1, 0.1, 0.1], "kept": [0.43, 0.57, 0, 0, 0], "temperature": 1.0,
                   "top_k": 2, "top_p": 1.0}),
+        ImageGrid(300, "images", np.zeros((2, 8, 8, 3), dtype=np.uint8), ["q1", "q2"], [True, False]),
+        TokenSequence(300, "tokens", ["5", "9", "4", "8"], [5, 9, 4, 8], ["masked", "wrong", "right", "merged"],
+                      [0, 0, 1, 1], ["", "p=0.4", "", ""]),
+        *(TextSample(step, f"q{step} 7z", temperature=0.8, score=-1.5) for step in (100, 200, 300)),
+        Scatter(300, "decision", np.array([[1.0, 2.0], [-3.0, 0.5]]), np.array([0, 1]), np.array([False, True]),
+                [-6.0, 6.0, -6.0, 6.0], np.full((9, 9, 2), 0.5)),
     ])
     return history
 

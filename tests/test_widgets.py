@@ -22,7 +22,8 @@ from nntui.widgets.chart_renderer import ChartRenderer
 from nntui.widgets.plotting import dots_to_braille, downsample, rasterize
 from nntui.widgets.numbers import format_tick
 from nntui.widgets.ticks import log_ticks, nice_ticks
-from nntui.widgets.digits import downscale, layout_grid
+from nntui.widgets.digits import layout_grid
+from nntui.widgets.images import resample
 
 DATA = Path(__file__).resolve().parents[1] / "nntui" / "data" / "mnist_5k.npz"
 
@@ -210,8 +211,8 @@ def test_digit_layout_and_downscale():
     assert layout_grid(24, 28, 28, 80, 24)[:3] == (2, 5, 2)
     assert layout_grid(2, 28, 28, 80, 24)[0] == 1  # two fit at full size
     assert layout_grid(24, 28, 28, 120, 40)[:3] == (2, 8, 4)
-    small = downscale(np.full((1, 28, 28), 255, dtype=np.uint8), 2)
-    assert small.shape == (1, 14, 14) and small.min() == 255
+    small = resample(np.full((28, 28), 255.0, dtype=np.float32), 14, 14)
+    assert small.shape == (14, 14) and small.min() == 255
 
 
 def test_every_size_and_wide_characters_give_exact_widths():

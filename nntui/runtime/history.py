@@ -14,10 +14,11 @@ import numpy as np
 
 from nntui.spec.events import (
     AttentionMaps, Curve, Decoding, Error, Event, ImageGrid, LayerNorms, Metrics, RunStarted, Status, Tables,
-    TimeNorms,
+    Scatter, TextSample, TimeNorms, TokenSequence,
 )
 
 MAX_RUNS = 8  # older runs drop off the overlay
+MAX_TEXTS = 100  # generated texts kept per stream and run; older ones are only counted
 
 
 class Series:
@@ -71,6 +72,10 @@ class Run:
     attention: AttentionMaps | None = None  # the latest capture
     tables: Tables | None = None  # the latest worked example
     decoding: Decoding | None = None  # the latest search
+    scatters: dict[str, Scatter] = field(default_factory=dict)  # the latest points-and-field of each name
+    tokens: dict[str, TokenSequence] = field(default_factory=dict)  # the latest of each name
+    texts: dict[str, list[TextSample]] = field(default_factory=dict)  # each stream's newest MAX_TEXTS, oldest first
+    texts_dropped: dict[str, int] = field(default_factory=dict)  # how many older ones each stream no longer keeps
     step: int = 0
     epoch: float | None = None
     total: int | None = None  # steps the run will take, where known (1: a worked example)
@@ -167,4 +172,17 @@ class History:
         if isinstance(event, Decoding):
             run.decoding = event
             return "decoding"
+        if isinstance(event, Scatter):
+            run.scatters[event.name] = event
+            return "scatter"
+        if isinstance(event, TokenSequence):
+            run.tokens[event.name] = event
+            return "tokens"
+        if isinstance(event, TextSample):
+            kept = run.texts.setdefault(event.name, [])
+            kept.append(event)
+            if len(kept) > MAX_TEXTS:
+                run.texts_dropped[event.name] = run.texts_dropped.get(event.name, 0) + len(kept) - MAX_TEXTS
+                del kept[:-MAX_TEXTS]
+            return "texts"
         return "other"

@@ -32,6 +32,10 @@ from nntui.widgets.beam_tree import BeamTree
 from nntui.widgets.number_tables import NumberTables
 from nntui.widgets.token_bars import TokenBars
 from nntui.widgets.samples import SampleList, update_samples
+from nntui.widgets.images import ImagePanel, update_images
+from nntui.widgets.tokens import TokenStrip, update_tokens
+from nntui.widgets.text_stream import TextStream, update_text_stream
+from nntui.widgets.scatter import Scatter, update_scatter
 from nntui.widgets.time_strip import TimeStrip
 
 # One colour per run, so overlaid runs stay apart; the current run is drawn bright.
@@ -382,4 +386,8 @@ PANELS: dict[str, Panel] = {
     "samples": Panel(SampleList, update_samples, frozenset({"decoding", "runs"})),
     "grad_total": Panel(lambda: LineChart("total gradient norm", log_y=True), update_grad_total,
                         frozenset({"metrics", "runs"})),
+    "scatter": Panel(Scatter, update_scatter, frozenset({"scatter", "runs"}), 0.1),
+    "images": Panel(ImagePanel, update_images, frozenset({"images", "runs"})),
+    "tokens": Panel(TokenStrip, update_tokens, frozenset({"tokens", "runs"})),
+    "text_stream": Panel(TextStream, update_text_stream, frozenset({"texts", "runs"})),
 }

@@ -330,9 +330,43 @@ DECODING = ExperimentSpec(
     widgets=("beam_tree", "next_token", "loss", "samples"),
 )
 
+PLAYGROUND = ExperimentSpec(
+    name="playground",
+    target="nntui.lab.playground:Playground",
+    summary="A small MLP classifying 2-D points of 2 to 4 classes, its decision field drawn live.",
+    params=_params(
+        Param("dataset", "choice", "circles",
+              choices=("gaussians", "circles", "xor", "moons", "spiral", "spiral-3", "spiral-4", "blobs-3", "blobs-4"),
+              help="the points: two classes, or a 3- or 4-class spiral or blobs"),
+        Param("points", "int", 150, min=5, max=1000, help="points per class"),
+        Param("noise", "float", 0.0, min=0.0, max=2.0, help="std of the Gaussian noise added to each coordinate"),
+        Param("test_fraction", "float", 0.5, min=0.1, max=0.9, help="share of the points held out for testing"),
+        Param("x2", "bool", False, help="feature x^2"),
+        Param("y2", "bool", False, help="feature y^2"),
+        Param("xy", "bool", False, help="feature x*y"),
+        Param("sin_x", "bool", False, help="feature sin x"),
+        Param("sin_y", "bool", False, help="feature sin y"),
+        Param("layers", "int", 1, min=0, max=6, help="hidden layers (0: one linear layer, softmax regression)"),
+        Param("width", "int", 4, min=1, max=64, help="units per hidden layer"),
+        Param("activation", "choice", "tanh", choices=("tanh", "relu", "sigmoid", "linear")),
+        Param("optimizer", "choice", "adam", choices=("adam", "sgd")),
+        Param("lr", "float", 0.03, min=1e-5, max=10.0, live=True, help="learning rate"),
+        Param("batch", "int", 10, min=1, max=1000, help="mini-batch size"),
+        Param("l2", "float", 0.0, min=0.0, max=1.0, live=True, help="L2: adds l2 * sum(W^2) to the loss"),
+        Param("steps", "int", 2000, min=1, max=1_000_000, help="steps to train"),
+        Param("eval_every", "int", 10, min=1, max=10_000, live=True,
+              help="steps between evaluations of the metrics, the field and the gradients"),
+    ),
+    # Whole-set cross-entropy (without the L2 term) and accuracy, every eval_every steps; the
+    # logits z_k and softmax p_k at the origin, classes 0..3 (as many as the dataset has).
+    metrics=("step", "train_loss", "test_loss", "train_accuracy", "test_accuracy",
+             *(f"origin_{v}{k}" for v in ("z", "p") for k in range(4))),
+    widgets=("scatter", "loss", "accuracy", "grad_bars", "grad_traces"),
+)
+
 EXPERIMENTS: dict[str, ExperimentSpec] = {
     spec.name: spec
-    for spec in (MNIST_MLP, TOY_FIT, DEEP_MLP, RECALL_RNN, ATTENTION_LIVE, ATTENTION_STEPS, DECODING)
+    for spec in (MNIST_MLP, TOY_FIT, DEEP_MLP, RECALL_RNN, ATTENTION_LIVE, ATTENTION_STEPS, DECODING, PLAYGROUND)
 }
 
 

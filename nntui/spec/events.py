@@ -58,7 +58,8 @@ class Metrics(Event):
 
 @dataclass(frozen=True, slots=True)
 class ImageGrid(Event):
-    """Greyscale images (n, h, w) in 0..255 with a caption each; `flagged` marks wrong ones."""
+    """Greyscale (n, h, w) or RGB (n, h, w, 3) uint8 images in 0..255 with a caption each; `flagged`
+    marks wrong ones. `to_pixels()` makes these of 0..1 floats (e.g. a NeRF render)."""
 
     kind: ClassVar[str] = "image_grid"
     latest_wins: ClassVar[bool] = True
@@ -71,6 +72,22 @@ class ImageGrid(Event):
     @property
     def coalesce_key(self) -> tuple:
         return (self.kind, self.name)
+
+
+def to_pixels(images: Any) -> np.ndarray:
+    """uint8 pixels in 0..255 of integers in 0..255 (clipped) or floats in 0..1 (NaN black), any
+    shape ending (h, w) or (h, w, 3); a last axis of 1 (one channel) is dropped, of 4 (alpha) cut to 3."""
+    a = np.asarray(images)
+    if a.ndim >= 3 and a.shape[-1] == 1:
+        a = a[..., 0]
+    elif a.ndim >= 3 and a.shape[-1] == 4:
+        a = a[..., :3]
+    if a.dtype == np.uint8:
+        return a
+    if a.dtype.kind in "fb":
+        a = np.nan_to_num(a.astype(np.float32) * 255.0, nan=0.0, posinf=255.0, neginf=0.0)
+        return np.clip(np.rint(a), 0, 255).astype(np.uint8)
+    return np.clip(a, 0, 255).astype(np.uint8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +203,78 @@ class Decoding(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class Scatter(Event):
+    """Points in the plane with a class each, and a model's class probabilities over the plane.
+
+    `points` is (n, 2) float32 (x, y); `labels` (n,) the class of each, 0..classes-1; `held_out`
+    (n,) True for a test point, False for a training one. `extent` is [x_min, x_max, y_min,
+    y_max]. `probs` is (gh, gw, classes) float32, the model's softmax sampled on a grid with
+    both edges included: row i at y = y_max - i (y_max - y_min) / (gh - 1) (row 0 at the top,
+    as on screen), column j at x = x_min + j (x_max - x_min) / (gw - 1).
+    """
+
+    kind: ClassVar[str] = "scatter"
+    latest_wins: ClassVar[bool] = True
+    step: int
+    name: str
+    points: np.ndarray
+    labels: np.ndarray
+    held_out: np.ndarray
+    extent: list[float]
+    probs: np.ndarray
+
+    @property
+    def coalesce_key(self) -> tuple:
+        return (self.kind, self.name)
+
+
+# What a token of a TokenSequence can be marked as (the token strip draws a glyph for each).
+TOKEN_MARKS = ("masked", "replaced", "right", "wrong", "merged")
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSequence(Event):
+    """A sequence of tokens to read one by one: a text as a tokenizer cut it, a sentence as BERT saw
+    it masked, a prediction token by token.
+
+    `tokens` are the pieces' texts; the other lists are one per token, or empty for none: `ids`
+    their ids in the vocabulary; `marks` one of TOKEN_MARKS or "" (masked: hidden from the model,
+    e.g. [MASK]; replaced: swapped for another token; right / wrong: the model's prediction there;
+    merged: made by the latest BPE merge); `classes` a small integer each for its colour (e.g. the
+    word a piece belongs to, sentence A or B); `notes` a line each for the cursor's readout (e.g.
+    "predicted ␣dog, p=0.41").
+    """
+
+    kind: ClassVar[str] = "tokens"
+    latest_wins: ClassVar[bool] = True
+    step: int
+    name: str
+    tokens: list[str]
+    ids: list[int] = field(default_factory=list)
+    marks: list[str] = field(default_factory=list)
+    classes: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def coalesce_key(self) -> tuple:
+        return (self.kind, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class TextSample(Event):
+    """One text the model generated at `step` (e.g. a language model's sample), appended to the
+    run's stream `name`: never latest-wins, each one is kept (the history keeps the newest few).
+    `temperature` it was sampled at and `score` (e.g. its mean log-probability), where known."""
+
+    kind: ClassVar[str] = "text_sample"
+    step: int
+    text: str
+    name: str = "samples"
+    temperature: float | None = None
+    score: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Status(Event):
     """The runner's state: ready, running, paused, finished, diverged or error."""
 
@@ -213,6 +302,7 @@ KINDS: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
         RunStarted, Metrics, ImageGrid, Curve, LayerNorms, TimeNorms, AttentionMaps, Tables, Decoding, Status, Error,
+        Scatter, TokenSequence, TextSample,
     )
 }
 _ARRAY_FIELDS = {
@@ -220,6 +310,10 @@ _ARRAY_FIELDS = {
     ("curve", "x"): np.float32,
     ("time_norms", "values"): np.float64,
     ("attention", "weights"): np.float32,
+    ("scatter", "points"): np.float32,
+    ("scatter", "labels"): np.int64,
+    ("scatter", "held_out"): np.bool_,
+    ("scatter", "probs"): np.float32,
 }
 
 

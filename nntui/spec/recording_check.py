@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from nntui.spec.events import KINDS, STATES
+from nntui.spec.events import KINDS, STATES, TOKEN_MARKS
 
 MAX_STEP = 2**53  # steps stay exact as floats on a chart's x axis
 MAX_RUN = 2**31
@@ -200,8 +200,11 @@ def _metrics(d: dict) -> None:
 def _image_grid(d: dict) -> None:
     _int(d["step"], "step")
     _text(d["name"], "name", MAX_NAME)
-    images = _array(d["images"], "images", 3, integer=True)
-    n, h, w = images.shape
+    rgb = _depth(d["images"]) == 4  # (n, h, w, 3) colour, else (n, h, w) grey
+    images = _array(d["images"], "images", 4 if rgb else 3, integer=True)
+    n, h, w = images.shape[:3]
+    if rgb and images.shape[3] != 3 and images.size:
+        raise Invalid(f"images: {images.shape[3]} channels; expected 3 (red, green, blue)")
     if h > MAX_SIDE or w > MAX_SIDE:
         raise Invalid(f"images: {h}x{w} pixels; at most {MAX_SIDE} a side")
     if n and not np.all((images >= 0) & (images <= 255)):
@@ -370,6 +373,88 @@ def _decoding(d: dict) -> None:
             _bool(sample["in_data"], f"{at}.in_data")
 
 
+MAX_CLASS = 255  # a token's colour class
+
+
+def _token_sequence(d: dict) -> None:
+    _int(d["step"], "step")
+    _text(d["name"], "name", MAX_NAME)
+    n = len(_texts(d["tokens"], "tokens", MAX_ITEMS))
+    for key in ("ids", "marks", "classes", "notes"):
+        values = _list(d.get(key, []), key)
+        if values and len(values) != n:
+            raise Invalid(f"{key}: {len(values)} for {n} tokens")
+    for i, value in enumerate(d.get("ids", [])):
+        _int(value, f"ids[{i}]", 0, MAX_STEP)
+    for i, value in enumerate(d.get("marks", [])):
+        if value not in ("", *TOKEN_MARKS):
+            raise Invalid(f"marks[{i}]: expected one of {', '.join(TOKEN_MARKS)} or \"\", got {_short(value)}")
+    for i, value in enumerate(d.get("classes", [])):
+        _int(value, f"classes[{i}]", 0, MAX_CLASS)
+    for i, value in enumerate(d.get("notes", [])):
+        _text(value, f"notes[{i}]", MAX_NAME)
+
+
+def _text_sample(d: dict) -> None:
+    _int(d["step"], "step")
+    _text(d["text"], "text")
+    _text(d.get("name", "samples"), "name", MAX_NAME)
+    _optional_number(d.get("temperature"), "temperature", finite=True, lo=0.0)
+    _optional_number(d.get("score"), "score")
+
+
+def _depth(value: Any) -> int:
+    """How deep the first elements of nested lists go: [[[[0]]]] is 4 (a cheap look before numpy)."""
+    depth = 0
+    while isinstance(value, list):
+        depth += 1
+        value = value[0] if value else None
+    return depth
+
+
+MAX_CLASSES = 64  # a scatter's classes
+
+
+def _scatter(d: dict) -> None:
+    """Points (n, 2) with a class and a test flag each, the plane's extent, and the model's class
+    probabilities on a grid (gh, gw, classes): the scatter widget indexes them all by these shapes."""
+    _int(d["step"], "step")
+    _text(d["name"], "name", MAX_NAME)
+    points = _array(d["points"], "points", 2)
+    if points.size and points.shape[1] != 2:
+        raise Invalid(f"points: {points.shape[1]} coordinates a point; expected 2 (x, y)")
+    if points.size and not np.isfinite(points).all():
+        raise Invalid("points: expected finite coordinates")
+    _float32(points, "points")
+    n = len(points)
+    labels = _array(d["labels"], "labels", 1, integer=True)
+    if len(labels) != n:
+        raise Invalid(f"labels: {len(labels)} for {n} points")
+    held_out = _list(d["held_out"], "held_out")
+    if len(held_out) != n:
+        raise Invalid(f"held_out: {len(held_out)} for {n} points")
+    for i, flag in enumerate(held_out):
+        _bool(flag, f"held_out[{i}]")
+    extent = _list(d["extent"], "extent", 4)
+    if len(extent) != 4:
+        raise Invalid(f"extent: {len(extent)} numbers; expected 4 (x_min, x_max, y_min, y_max)")
+    x0, x1, y0, y1 = (_number(v, f"extent[{i}]", finite=True) for i, v in enumerate(extent))
+    if not (x0 < x1 and y0 < y1):
+        raise Invalid(f"extent: expected x_min < x_max and y_min < y_max, got {extent}")
+    probs = _array(d["probs"], "probs", 3)
+    gh, gw, classes = probs.shape
+    if gh > MAX_SIDE or gw > MAX_SIDE:
+        raise Invalid(f"probs: a {gh}x{gw} grid; at most {MAX_SIDE} a side")
+    if classes > MAX_CLASSES:
+        raise Invalid(f"probs: {classes} classes; at most {MAX_CLASSES}")
+    finite = probs[np.isfinite(probs)]  # a diverged model's field is NaN: drawn, not refused
+    if finite.size and (finite.min() < 0.0 or finite.max() > 1.0 + 1e-4):
+        raise Invalid("probs: expected probabilities in 0..1")
+    top = classes - 1 if probs.size else MAX_CLASSES - 1
+    if labels.size and (labels.min() < 0 or labels.max() > top):
+        raise Invalid(f"labels: expected classes 0..{top}")
+
+
 def _status(d: dict) -> None:
     if d["state"] not in STATES:
         raise Invalid(f"state: expected one of {', '.join(STATES)}, got {_short(d['state'])}")
@@ -395,6 +480,9 @@ CHECKS = {
     "attention": _attention,
     "tables": _tables,
     "decoding": _decoding,
+    "tokens": _token_sequence,
+    "text_sample": _text_sample,
     "status": _status,
     "error": _error,
+    "scatter": _scatter,
 }
