@@ -1,4 +1,4 @@
-"""Micro-benchmark: frame time of the Scatter widget (points over a decision field).
+"""Micro-benchmark: frame time of the ScatterField widget (points over a decision field).
 
 Run by hand:  .venv/bin/python benchmarks/bench_scatter.py [--repeat 30]
 
@@ -20,7 +20,7 @@ from rich.style import Style
 from textual.color import Color
 
 from nntui.widgets import scatter as scatter_module
-from nntui.widgets.scatter import Scatter
+from nntui.widgets.scatter import ScatterField
 
 FG, BG = Color(224, 224, 224), Color(18, 18, 18)
 BASE = Style(color=FG.rich_color, bgcolor=BG.rich_color)
@@ -58,7 +58,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
     frames = [data(4, 150, phase) for phase in np.linspace(0, 1, 8)]
-    widget = Scatter("decision field")
+    widget = ScatterField("decision field")
     for width, height in SIZES:
         for no_color in (False, True):
             count = iter(range(10**9))

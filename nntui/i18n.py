@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 WORDS: dict[str, tuple[str, str]] = {
-    # ---- the live panels (nntui/widgets, nntui/screens/panels.py); "{name}" fields are filled in
+    # ---- the live panels (nntui/widgets, nntui/visuals); "{name}" fields are filled in
     "train": ("train", "训练"),
     "test": ("test", "测试"),
     "defaults": ("defaults", "默认"),

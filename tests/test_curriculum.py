@@ -601,10 +601,10 @@ def test_a_bad_name_inside_a_layout_row_is_located(tmp_path):
 
 
 def test_every_widget_an_experiment_offers_has_a_panel():
-    from nntui.screens.panels import PANELS
+    from nntui.visuals import VISUALS
 
     for spec in catalog.EXPERIMENTS.values():
-        assert set(spec.widgets) <= set(PANELS), spec.name
+        assert set(spec.widgets) <= set(VISUALS), spec.name
 
 
 # --------------------------------------------------------------------------- text parameters

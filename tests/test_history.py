@@ -17,7 +17,7 @@ def probe(step: int, scale: float, clipped: float | None = None) -> LayerNorms:
 def test_layer_norms_become_one_series_per_layer_and_the_latest_probe():
     history = History()
     changed = history.apply([RunStarted(1, "deep-mlp", {}, 0, "cpu"), probe(1, 1.0), probe(11, 2.0)])
-    assert {"runs", "grads"} <= changed
+    assert {"run_started", "layer_norms"} <= changed
     run = history.current
     assert list(run.grad_series) == ["layer 1", "layer 2", "output"]
     np.testing.assert_allclose(run.grad_series["layer 1"].x, [1, 11])
@@ -49,7 +49,7 @@ def test_events_before_any_run_are_ignored_but_status_is_kept():
 
 def test_attention_capture_latest_wins_and_feeds_the_heatmap_panel():
     from nntui.spec.events import AttentionMaps
-    from nntui.screens.panels import PANELS
+    from nntui.visuals import VISUALS
 
     history = History()
     weights = np.full((2, 4, 3, 3), 1 / 3, dtype=np.float32)
@@ -58,4 +58,4 @@ def test_attention_capture_latest_wins_and_feeds_the_heatmap_panel():
         AttentionMaps(20, ["a", "b", "c"], weights),
     ])
     assert "attention" in changed and history.current.attention.step == 20
-    assert "attention" in PANELS["attention"].feeds_on
+    assert "attention" in VISUALS["attention"].feeds_on

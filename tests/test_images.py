@@ -15,7 +15,7 @@ from textual.app import App, ComposeResult
 from textual.color import Color
 
 from nntui.runtime.history import History
-from nntui.screens.panels import PANELS
+from nntui.visuals import VISUALS
 from nntui.spec.events import ImageGrid, RunStarted, from_dict, to_pixels
 from nntui.spec.recording_check import Invalid, check_event
 from nntui.widgets.images import (
@@ -203,13 +203,13 @@ def test_the_images_panel_shows_the_grid_named_images_else_the_newest():
     history.apply([RunStarted(1, "nerf", {}, 0, "cpu"),
                    ImageGrid(5, "digits", np.zeros((1, 4, 4), np.uint8), ["d"]),
                    ImageGrid(9, "render", to_pixels(sphere(8))[None], ["r"])])
-    panel = PANELS["images"].build()
-    PANELS["images"].update(panel, history, "en")
+    panel = VISUALS["images"].build()
+    VISUALS["images"].update(panel, history, "en")
     assert panel.title == "render · step 9" and panel._captions == ["r"]
     history.apply([ImageGrid(3, "images", np.zeros((1, 4, 4), np.uint8), ["i"])])
-    PANELS["images"].update(panel, history, "zh")
+    VISUALS["images"].update(panel, history, "zh")
     assert panel.title == "图像 · 第 3 步" and panel._captions == ["i"]
-    assert "images" in PANELS["images"].feeds_on
+    assert ImageGrid.kind in VISUALS["images"].feeds_on
 
 
 # ---------------------------------------------------------------------------

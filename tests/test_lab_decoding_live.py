@@ -338,21 +338,21 @@ def test_names_page_tree_greedy_leads_then_loses(lesson_model):
 
     # Expansion 3: greedy's britt leads; expansion 4: brenda leads and brittn has fallen behind it.
     leader3, leader4 = tree.steps[2][0], tree.steps[3][0]
-    assert spell(2, 0) == ".britt" and leader3.score == pytest.approx(-2.34, abs=0.005)
-    assert spell(3, 0) == ".brenda" and leader4.score == pytest.approx(-2.97, abs=0.005)
+    assert spell(2, 0) == ".britt" and leader3.score == pytest.approx(-2.46, abs=0.005)
+    assert spell(3, 0) == ".brenda" and leader4.score == pytest.approx(-3.10, abs=0.005)
     brittn = next(i for i, c in enumerate(tree.steps[3]) if spell(3, i) == ".brittn")
-    assert tree.steps[3][brittn].score == pytest.approx(-3.22, abs=0.005)
+    assert tree.steps[3][brittn].score == pytest.approx(-3.25, abs=0.005)
     brend = next(c for i, c in enumerate(tree.steps[2]) if spell(2, i) == ".brend")
     assert brend.fate == "kept"  # the third beam at expansion 3
 
 
 @pytest.mark.parametrize(("prompt", "beam", "greedy_name"), [
-    ("mi", ".mickie.", ".michale."),
-    ("jo", ".johnell.", ".josephina."),
-    ("ed", ".edra.", ".edrick."),
-    ("wi", ".william.", ".william."),
-    ("ma", ".margera.", ".margera."),
-    ("je", ".jessie.", ".jessie."),
+    ("jo", ".jonell.", ".josefina."),
+    ("ge", ".gena.", ".gerrill."),
+    ("al", ".alina.", ".alexanda."),
+    ("ed", ".edwin.", ".edwin."),
+    ("ka", ".karlene.", ".karlene."),
+    ("ki", ".kimberly.", ".kimberly."),
 ])
 def test_your_prompt_page_prompts(lesson_model, prompt, beam, greedy_name):
     metrics, decoding = decode_with(lesson_model, prompt=prompt)
@@ -369,8 +369,8 @@ def test_sampling_page_knobs(lesson_model):
     metrics, decoding = decode_with(lesson_model, **page)
     names = sampled(decoding)
     assert len(set(names)) == 10 and metrics.values["samples_distinct"] == 10
-    assert [n for d, n in zip(decoding.samples, names) if d["in_data"]] == ["britt", "brice"]
-    assert metrics.values["samples_in_data"] == 2
+    assert [n for d, n in zip(decoding.samples, names) if d["in_data"]] == ["brandie"]
+    assert metrics.values["samples_in_data"] == 1
 
     _, decoding = decode_with(lesson_model, **{**page, "top_k": 1})
     assert sampled(decoding) == ["brittnie"] * 10  # greedy's answer
@@ -378,11 +378,14 @@ def test_sampling_page_knobs(lesson_model):
 
     metrics, decoding = decode_with(lesson_model, **{**page, "temperature": 0.25})
     names = sampled(decoding)
-    assert (names.count("brittnie"), names.count("brandi"), names.count("brenda")) == (7, 2, 1)
+    counts = [names.count(n) for n in ("brittnie", "brittney", "brenda", "brandi")]
+    assert counts == [7, 1, 1, 1]
 
     metrics, decoding = decode_with(lesson_model, **{**page, "temperature": 4.0})
     assert metrics.values["samples_distinct"] == 10 and metrics.values["samples_in_data"] == 0
 
     metrics, decoding = decode_with(lesson_model, **{**page, "top_p": 0.5})
     known = {n for d, n in zip(decoding.samples, sampled(decoding)) if d["in_data"]}
-    assert metrics.values["samples_in_data"] == 5 and {"brittany", "brenda", "brittney"} <= known
+    names = sampled(decoding)
+    assert (names.count("brittnie"), names.count("brittney")) == (6, 2) and {"brenda", "breonna"} <= set(names)
+    assert metrics.values["samples_in_data"] == 3 and known == {"brenda", "brittney"}

@@ -25,7 +25,8 @@ from nntui.spec.events import (
 )
 from nntui.i18n import WORDS
 from nntui.runtime.history import History
-from nntui.screens.panels import PANELS, AttentionPanel
+from nntui.visuals import VISUALS
+from nntui.widgets.attention_panel import AttentionPanel
 from nntui.widgets.chart import LineChart
 from nntui.widgets.number_tables import NumberTables
 from nntui.widgets.shading import LineCacheWidget
@@ -83,8 +84,8 @@ def test_accuracy_panel_draws_train_beside_test_and_earlier_runs_dim():
     """The mnist-ladder guide asks to watch train accuracy against test accuracy."""
     history = History()
     history.apply(run_events(1, "lr=0.3") + run_events(2))
-    chart = PANELS["accuracy"].build()
-    PANELS["accuracy"].update(chart, history, "en")
+    chart = VISUALS["accuracy"].build()
+    VISUALS["accuracy"].update(chart, history, "en")
     assert [(s.name, s.dim) for s in chart.series] == [("lr=0.3 test", True), ("train", False), ("test", False)]
     assert chart.series[1].y.tolist() == pytest.approx([0.65, 0.75, 0.85])
     header = chart.renderer.render(chart.series, 60, 10)[0].text
@@ -92,7 +93,7 @@ def test_accuracy_panel_draws_train_beside_test_and_earlier_runs_dim():
     # batch-by-batch accuracy (recurrent, transformer) is the train line, token-level named so
     history = History()
     history.apply([RunStarted(1, "any", {}, 0, "cpu"), *(Metrics(s, {"token_accuracy": 0.5}) for s in range(1, 5))])
-    PANELS["accuracy"].update(chart, history, "en")
+    VISUALS["accuracy"].update(chart, history, "en")
     assert [s.name for s in chart.series] == ["train"] and chart.renderer.title == "token accuracy"
 
 
@@ -100,8 +101,8 @@ def test_fit_legend_names_the_curves_and_nothing_else():
     """The legend once read "target 0.141 model 0.146": the last y over x, which means nothing.
     (How far apart they are is the loss chart's train_loss.)"""
     history = full_history()
-    chart = PANELS["fit"].build()
-    PANELS["fit"].update(chart, history, "en")
+    chart = VISUALS["fit"].build()
+    VISUALS["fit"].update(chart, history, "en")
     assert chart.renderer.title == "fit"
     for width in (30, 48, 100):
         lines = [s.text for s in chart.renderer.render(chart.series, width, 12)]
@@ -110,8 +111,8 @@ def test_fit_legend_names_the_curves_and_nothing_else():
 
 def test_grad_bars_title_and_every_layer_through_the_panel():
     history = full_history()
-    bars = PANELS["grad_bars"].build()
-    PANELS["grad_bars"].update(bars, history, "zh")
+    bars = VISUALS["grad_bars"].build()
+    VISUALS["grad_bars"].update(bars, history, "zh")
     lines = [s.text for s in bars.render_bars(24, 7)]
     assert lines[0].startswith("第 400 步的范数")
     assert sum(line.strip().startswith("⋮ +") for line in lines) == 1 and len(bars.shown) == 5
@@ -139,7 +140,7 @@ class AllPanels(App):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            for name, panel in PANELS.items():
+            for name, panel in VISUALS.items():
                 yield panel.build().set_class(True, f"panel-{name}")
 
 
@@ -164,26 +165,26 @@ async def test_every_panel_speaks_the_lessons_language():
         empty.apply([RunStarted(1, "any", {}, 0, "cpu")])
         for history in (empty, full_history()):  # the waiting messages, then the data
             for grid in (False, True):
-                for name, panel in PANELS.items():
+                for name, panel in VISUALS.items():
                     widget = app.query_one(f".panel-{name}")
                     if isinstance(widget, AttentionPanel) and widget.showing_grid != grid:
-                        widget.toggle_grid()
+                        widget.action_toggle_grid()
                     panel.update(widget, history, "zh")
                 await pilot.pause()
-                for name in PANELS:
+                for name in VISUALS:
                     text = panel_text(app.query_one(f".panel-{name}"))
                     english = {w for w in forbidden if re.search(rf"\b{w}\b", text, re.IGNORECASE)}
                     assert not english, (name, english, text)
         chart = app.query_one(".panel-loss", LineChart)
-        PANELS["loss"].update(chart, full_history(), "en")
+        VISUALS["loss"].update(chart, full_history(), "en")
         await pilot.pause()
         assert chart.lines_text[0].startswith("loss") and "train" in chart.lines_text[0]
 
 
 def test_a_widget_redraws_its_own_words_when_its_language_changes():
     history = full_history()
-    bars = PANELS["grad_bars"].build()
-    PANELS["grad_bars"].update(bars, history, "en")
+    bars = VISUALS["grad_bars"].build()
+    VISUALS["grad_bars"].update(bars, history, "en")
     bars.title = None  # its own title: "norm now"
     assert bars.render_bars(30, 12)[0].text.startswith("norm now")
     bars.lang = "zh"
@@ -212,6 +213,6 @@ def test_step_charts_span_the_current_runs_planned_steps():
     history.apply([RunStarted(1, "toy-fit", {}, 0, "cpu", "", 2000),
                    *(Metrics(s, {"train_loss": 1 / s}) for s in range(1, 2001))])
     history.apply([RunStarted(2, "toy-fit", {}, 0, "cpu", "", 300), Metrics(1, {"train_loss": 1.0})])
-    chart = PANELS["loss"].build()
-    PANELS["loss"].update(chart, history, "en")
+    chart = VISUALS["loss"].build()
+    VISUALS["loss"].update(chart, history, "en")
     assert chart.renderer.x_max == 300  # not 2,000: the new run is not squeezed into a corner

@@ -6,7 +6,8 @@ import subprocess
 import sys
 from types import SimpleNamespace
 
-from nntui.widgets.samples import CUT_MARK, IN_DATA_MARK, SampleList, group_samples, update_samples
+from nntui.visuals.decoding import update_samples
+from nntui.widgets.samples import CUT_MARK, IN_DATA_MARK, SampleList, group_samples
 
 LETTERS = [".", *"abcdefghijklmnopqrstuvwxyz"]
 WORDS = ["</s>", "étudiant", "je", "moi", "suis"]

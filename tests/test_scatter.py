@@ -1,4 +1,4 @@
-"""The Scatter widget: points over a decision field, its cursor readout, NO_COLOR, snapshots."""
+"""The ScatterField widget: points over a decision field, its cursor readout, NO_COLOR, snapshots."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 
 from nntui.runtime.history import History
-from nntui.screens.panels import PANELS
+from nntui.visuals import VISUALS
 from nntui.spec.events import RunStarted, Scatter as ScatterEvent
-from nntui.widgets.scatter import FILLED, FILLS, HOLLOW, LEVELS, Scatter, bar, confidence, shade_ids
+from nntui.widgets.scatter import FILLED, FILLS, HOLLOW, LEVELS, ScatterField, bar, confidence, shade_ids
 
 HALF = 6.0
 GRID = 81  # both edges included: the middle sample is the origin
@@ -42,13 +42,13 @@ def field(classes: int = 3, grid: int = GRID) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def shown(classes: int = 3) -> Scatter:
-    widget = Scatter("decision field")
+def shown(classes: int = 3) -> ScatterField:
+    widget = ScatterField("decision field")
     widget.show(*spiral(classes), [-HALF, HALF, -HALF, HALF], field(classes), note="step 300")
     return widget
 
 
-def texts(widget: Scatter, width: int, height: int, no_color: bool = False) -> list[str]:
+def texts(widget: ScatterField, width: int, height: int, no_color: bool = False) -> list[str]:
     return [strip.text for strip in widget.render_scatter(width, height, no_color=no_color)]
 
 
@@ -102,7 +102,7 @@ def test_arrow_keys_move_a_plot_cell_at_a_time_and_home_returns_to_the_origin():
 
 def test_points_are_drawn_by_class_and_split_and_the_field_shaded_by_class_without_colour():
     points = np.array([[-4.5, 4.5], [4.5, -4.5]])
-    widget = Scatter("two points")
+    widget = ScatterField("two points")
     probs = np.zeros((GRID, GRID, 2))
     probs[:, : GRID // 2, 0] = 1.0  # class 0 certain on the left half
     probs[:, GRID // 2 :, 1] = 1.0
@@ -117,16 +117,16 @@ def test_points_are_drawn_by_class_and_split_and_the_field_shaded_by_class_witho
 
 
 def test_an_unsure_field_is_left_blank_without_colour():
-    widget = Scatter()
+    widget = ScatterField()
     widget.show(np.zeros((0, 2)), np.zeros(0), np.zeros(0, bool), [-1, 1, -1, 1], np.full((5, 5, 2), 0.5))
     lines = texts(widget, 30, 10, no_color=True)
     assert all(set(line[3:21]) <= {" ", "+", "0"} for line in lines[1:7])
 
 
 def test_every_size_gives_exact_widths_and_never_crashes():
-    diverged = Scatter("nan")
+    diverged = ScatterField("nan")
     diverged.show(*spiral(2), [-HALF, HALF, -HALF, HALF], np.full((GRID, GRID, 2), np.nan))
-    widgets = [shown(2), shown(4), shown(9), diverged, Scatter("empty")]
+    widgets = [shown(2), shown(4), shown(9), diverged, ScatterField("empty")]
     for no_color in (False, True):
         for w in (1, 2, 5, 11, 12, 17, 30, 48, 80, 120):
             for h in (1, 2, 3, 4, 5, 7, 10, 24, 40):
@@ -150,7 +150,7 @@ def test_words_follow_the_language_and_the_waiting_state_says_so():
     widget.lang = "zh"
     lines = texts(widget, 48, 21)
     assert any("类别 0" in line for line in lines) and any("训练" in line and "测试" in line for line in lines)
-    empty = Scatter("决策区域")
+    empty = ScatterField("决策区域")
     empty.lang = "zh"
     assert texts(empty, 40, 10)[0].startswith("决策区域: 等待数据点")
 
@@ -161,11 +161,11 @@ def test_the_panel_draws_the_latest_scatter_of_the_current_run_and_waits_on_a_ne
     history.apply([RunStarted(1, "playground", {}, 0, "cpu"),
                    ScatterEvent(10, "decision", points, labels, held_out, [-6, 6, -6, 6], field(2)),
                    ScatterEvent(20, "decision", points, labels, held_out, [-6, 6, -6, 6], field(2))])
-    widget = PANELS["scatter"].build()
-    PANELS["scatter"].update(widget, history, "zh")
+    widget = VISUALS["scatter"].build()
+    VISUALS["scatter"].update(widget, history, "zh")
     assert widget.note == "第 20 步" and widget.title == "决策区域" and widget.classes == 2
     history.apply([RunStarted(2, "playground", {}, 0, "cpu")])
-    PANELS["scatter"].update(widget, history, "en")
+    VISUALS["scatter"].update(widget, history, "en")
     assert widget.probs.size == 0 and texts(widget, 40, 10)[0].startswith("decision field: waiting for points")
 
 
@@ -178,7 +178,7 @@ async def test_keys_move_the_cursor_when_focused_and_repaint_few_lines():
     app = ScatterApp(3)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        widget = app.query_one(Scatter)
+        widget = app.query_one(ScatterField)
         widget.focus()
         await pilot.pause()
         before = list(widget.lines_text)
@@ -203,14 +203,14 @@ class ScatterApp(App):
     def compose(self) -> ComposeResult:
         with Horizontal():
             for i in range(1 if self.panels == 3 else self.panels):
-                yield Scatter("decision field", id=f"s{i}")
+                yield ScatterField("decision field", id=f"s{i}")
 
     def on_mount(self) -> None:
-        for i, widget in enumerate(self.query(Scatter)):
+        for i, widget in enumerate(self.query(ScatterField)):
             classes = 3 if i == 0 and self.panels == 2 else 4 if self.panels != 3 else 3
             widget.show(*spiral(classes), [-HALF, HALF, -HALF, HALF], field(classes), note=f"step {100 * (i + 1)}")
         if self.panels == 2:
-            self.query_one("#s1", Scatter).cursor = (20, 60)
+            self.query_one("#s1", ScatterField).cursor = (20, 60)
 
 
 @pytest.mark.parametrize("size,panels", [((80, 24), 2), ((120, 40), 1)], ids=["two-80x24", "one-120x40"])

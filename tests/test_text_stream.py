@@ -14,7 +14,7 @@ from textual.app import App, ComposeResult
 
 from nntui.export import export_csv
 from nntui.runtime.history import MAX_TEXTS, History
-from nntui.screens.panels import PANELS
+from nntui.visuals import VISUALS
 from nntui.spec.events import RunStarted, TextSample, from_dict
 from nntui.spec.recording_check import Invalid, check_event
 from nntui.widgets.text_stream import CUT_MARK, NO_LINE_START, Sample, TextStream, wrap_cells
@@ -159,17 +159,17 @@ def test_a_text_sample_round_trips_through_json_and_the_checker():
 def test_history_keeps_the_newest_texts_and_counts_the_rest():
     history = History()
     changed = history.apply(events(MAX_TEXTS + 25))
-    assert changed == {"runs", "texts"}
+    assert changed == {"run_started", "text_sample"}
     kept = history.current.texts["samples"]
     assert len(kept) == MAX_TEXTS and kept[-1].text == f"sample {MAX_TEXTS + 24}"
     assert history.current.texts_dropped["samples"] == 25
-    stream = PANELS["text_stream"].build()
-    PANELS["text_stream"].update(stream, history, "en")
+    stream = VISUALS["text_stream"].build()
+    VISUALS["text_stream"].update(stream, history, "en")
     lines = lines_of(stream, 60, 10)
     assert lines[1].split()[0] == f"{(MAX_TEXTS + 24) * 10:,}"
     assert lines[-1].strip() == f"+{MAX_TEXTS + 25 - stream.shown} older"
     history.apply([RunStarted(2, "char-lm", {}, 0, "cpu")])  # a new run starts an empty stream
-    PANELS["text_stream"].update(stream, history, "en")
+    VISUALS["text_stream"].update(stream, history, "en")
     assert lines_of(stream, 60, 10)[0].startswith("generated text: waiting")
 
 

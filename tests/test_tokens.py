@@ -12,7 +12,7 @@ from textual.app import App, ComposeResult
 
 from nntui.export import export_csv
 from nntui.runtime.history import History
-from nntui.screens.panels import PANELS
+from nntui.visuals import VISUALS
 from nntui.spec.events import TOKEN_MARKS, RunStarted, TokenSequence, from_dict
 from nntui.spec.recording_check import Invalid, check_event
 from nntui.widgets.tokens import BRACKETS, MARK_GLYPHS, TokenStrip, flow
@@ -212,12 +212,12 @@ def test_a_token_sequence_round_trips_through_json_and_the_checker():
 def test_history_keeps_the_latest_of_each_name_and_the_panel_shows_it():
     history = History()
     changed = history.apply([RunStarted(1, "bert", {}, 0, "cpu"), bert_event(3), bert_event(4, "other")])
-    assert changed == {"runs", "tokens"}
+    assert changed == {"run_started", "tokens"}
     assert history.current.tokens["tokens"].step == 3 and history.current.tokens["other"].step == 4
-    strip = PANELS["tokens"].build()
-    PANELS["tokens"].update(strip, history, "en")
+    strip = VISUALS["tokens"].build()
+    VISUALS["tokens"].update(strip, history, "en")
     assert strip.title == "tokens · step 3" and strip._texts == BERT
-    assert "tokens" in PANELS["tokens"].feeds_on
+    assert TokenSequence.kind in VISUALS["tokens"].feeds_on
 
 
 def test_tokens_csv_has_a_row_per_token(tmp_path):

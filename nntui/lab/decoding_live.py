@@ -41,13 +41,16 @@ The names vocabulary is "." (start and end of a name, id 0) and a-z; the prefix 
 
 The lesson's names pages (beam width 3, 1,000 steps, ~5 s on 1 torch thread). Log-probabilities
 are of the letters after the prompt, end included:
-    seed 0  "br"  greedy brittnie  -4.90   beam brenda  -3.15   gain +1.75
-            "mi"  greedy michale   -5.07   beam mickie  -3.52   gain +1.55
-    seed 1  "br"  greedy brittany  -4.81   beam brande  -4.20   gain +0.60
-    seed 2  "br"  greedy britta    -4.24   beam branda  -4.02   gain +0.22
+    seed 0  "br"  greedy brittnie  -4.88   beam brenda   -3.38   gain +1.50
+            "jo"  greedy josefina  -5.50   beam jonell   -4.34   gain +1.17
+    seed 1  "br"  greedy brandie   -3.89   beam brandie  -3.89   gain  0
+            "jo"  greedy johnathani -7.16  beam johnnie  -4.30   gain +2.86
+    seed 2  "br"  greedy brittany  -5.30   beam brandon  -4.78   gain +0.52
+            "jo"  greedy johnnette -5.86   beam jonell   -3.84   gain +2.02
 The answers move as the model trains (Adam at a constant lr never settles): on seed 0, "wi" gives
-william for both at step 1,000 but wilbert (-3.47) against willianne (-5.06) at step 1,500. The
-lesson quotes seed 0 at its own step count only; `nntui claims beam-search` prints them.
+william (-3.00) against willa (-2.85) at step 1,000 but william (-3.74) against wilbert (-3.55)
+at step 1,500. The lesson quotes seed 0 at its own step count only; `nntui claims beam-search`
+prints them.
 """
 
 from __future__ import annotations

@@ -15,9 +15,10 @@ cross entropy over the real positions (padding targets are ignore_index, so they
 Adam, lr 1e-2, one torch.Generator seeded from the seed for the order: a run is reproducible.
 
 Measured here (1 torch thread, 2-core machine): per-character cross entropy over all 5,163
-names, natural log, seeds 0-2: 3.31 untrained, 2.05 after 100 steps, 1.87 after 300, 1.68-1.69
-after 1,000, 1.63-1.64 after 1,500, 1.61 after 2,000. For scale: guessing uniformly is
-ln 27 = 3.30, the letter frequencies alone 2.81, a bigram table fitted to these names 2.33.
+names, natural log, seeds 0-2: 3.30-3.34 untrained, 2.05-2.06 after 100 steps, 1.87-1.88 after
+300, 1.68-1.69 after 1,000, 1.63-1.64 after 1,500, 1.60-1.61 after 2,000. For scale: guessing
+uniformly is ln 27 = 3.30, the letter frequencies alone 2.81, a bigram table fitted to these
+names 2.33.
 About 5 ms a step (decodings every 100 steps included): 1,500 steps in ~8 s, 300 in ~1.6 s.
 
 A GRU rather than the causal Transformer of transformer.py: on one CPU thread it was the

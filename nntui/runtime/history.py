@@ -115,7 +115,8 @@ class History:
         return self.runs[-1] if self.runs else None
 
     def apply(self, events: list[Event]) -> set[str]:
-        """Take a batch of events; return the kinds of data that changed."""
+        """Take a batch of events; return the kinds of the events taken (`Event.kind`): what a
+        visual draws is named by its event classes, so there is no second vocabulary here."""
         changed: set[str] = set()
         for event in events:
             if isinstance(event, RunStarted):
@@ -123,18 +124,18 @@ class History:
                 self.runs.append(Run(event.run, event.label, dict(event.params), event.seed, event.device,
                                      total=event.total))
                 del self.runs[:-MAX_RUNS]
-                changed.add("runs")
             elif isinstance(event, Status):
                 self.status = event
-                changed.add("status")
             elif isinstance(event, Error):
                 self.errors.append(event)
-                changed.add("error")
             elif (run := self.current) is not None:
-                changed.add(self._apply_to_run(run, event))
+                self._apply_to_run(run, event)
+            else:
+                continue  # data before any run: nothing keeps it
+            changed.add(event.kind)
         return changed
 
-    def _apply_to_run(self, run: Run, event: Event) -> str:
+    def _apply_to_run(self, run: Run, event: Event) -> None:
         if isinstance(event, Metrics):
             run.step = max(run.step, event.step)
             if event.epoch is not None:
@@ -143,14 +144,11 @@ class History:
                 run.record(name, event.step, value)
             if self.on_metrics is not None:
                 self.on_metrics(run)
-            return "metrics"
-        if isinstance(event, ImageGrid):
+        elif isinstance(event, ImageGrid):
             run.images[event.name] = event
-            return "images"
-        if isinstance(event, Curve):
+        elif isinstance(event, Curve):
             run.curves[event.name] = event
-            return "curves"
-        if isinstance(event, LayerNorms):
+        elif isinstance(event, LayerNorms):
             run.layer_norms = event
             for name, value in zip(event.layers, event.total):
                 run.grad_series.setdefault(name, Series()).append(event.step, value)
@@ -159,30 +157,21 @@ class History:
                     run.clip_series = (Series(), Series())
                 run.clip_series[0].append(event.step, event.total_norm)
                 run.clip_series[1].append(event.step, event.clipped_norm)
-            return "grads"
-        if isinstance(event, TimeNorms):
+        elif isinstance(event, TimeNorms):
             run.time_norms = event
-            return "time_norms"
-        if isinstance(event, AttentionMaps):
+        elif isinstance(event, AttentionMaps):
             run.attention = event
-            return "attention"
-        if isinstance(event, Tables):
+        elif isinstance(event, Tables):
             run.tables = event
-            return "tables"
-        if isinstance(event, Decoding):
+        elif isinstance(event, Decoding):
             run.decoding = event
-            return "decoding"
-        if isinstance(event, Scatter):
+        elif isinstance(event, Scatter):
             run.scatters[event.name] = event
-            return "scatter"
-        if isinstance(event, TokenSequence):
+        elif isinstance(event, TokenSequence):
             run.tokens[event.name] = event
-            return "tokens"
-        if isinstance(event, TextSample):
+        elif isinstance(event, TextSample):
             kept = run.texts.setdefault(event.name, [])
             kept.append(event)
             if len(kept) > MAX_TEXTS:
                 run.texts_dropped[event.name] = run.texts_dropped.get(event.name, 0) + len(kept) - MAX_TEXTS
                 del kept[:-MAX_TEXTS]
-            return "texts"
-        return "other"

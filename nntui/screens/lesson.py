@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, ScrollableContainer, Vertical
@@ -12,21 +13,22 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from nntui.curriculum.model import Lesson, Step
-from nntui.spec.events import Event
+from nntui.spec.events import Curve, Error, Event, ImageGrid, RunStarted, Status
 from nntui.i18n import describe, t
 from nntui.spec.commands import Pause, Resume, SetPace, SetParam, Start, StepOnce, Stop
 from nntui.runtime.history import History, Run
 from nntui.spec import catalog
-from nntui.screens.panels import PANELS, available_stages
 from nntui.screens.text_prompt import TextPrompt
 from nntui.widgets.controls import ControlsPanel
 from nntui.widgets.check_line import CheckLine
 from nntui.widgets.guide import Guide
 from nntui.widgets.key_bar import KeyBar
 from nntui.widgets.status import StatusLine, StatusView
+from nntui.visuals import VISUALS
 
 TICK_S = 0.1  # how often the screen looks for panels due a redraw (each has its own rate)
 STATUS_METRICS = {"train_loss": "loss", "test_accuracy": "acc"}  # metric: its short name
+FOCUSED_ONLY = frozenset({"up", "down", "left", "right", "home", "end", "pageup", "pagedown", "enter"})
 PACES = (None, 100.0, 30.0, 10.0, 3.0, 1.0)  # steps/s that - walks down and + back up (None: full speed)
 
 
@@ -41,15 +43,7 @@ class LessonScreen(Screen):
         Binding("plus,equals_sign", "pace(-1)", "faster", show=False),
         Binding("q,escape", "leave", "back"),
         Binding("tab", "app.focus_next", "focus", show=False),
-        Binding("left_square_bracket", "attention(-1, 0)", "layer", show=False),
-        Binding("right_square_bracket", "attention(1, 0)", "layer", show=False),
-        Binding("left_curly_bracket", "attention(0, -1)", "head", show=False),
-        Binding("right_curly_bracket", "attention(0, 1)", "head", show=False),
-        Binding("g", "attention_grid", "all heads", show=False),
-        Binding("v", "attention_stage", "stage", show=False),
-        Binding("greater_than_sign", "expansion(1)", "expand", show=False),
-        Binding("less_than_sign", "expansion(-1)", "back", show=False),
-    ]
+    ]  # a live panel's own keys are its widget's BINDINGS: see on_key
 
     def __init__(self, lesson: Lesson) -> None:
         super().__init__()
@@ -80,7 +74,7 @@ class LessonScreen(Screen):
             for row in self.lesson.rows or tuple((name,) for name in self.lesson.layout):
                 with Horizontal(classes="live-row"):
                     for name in row:
-                        yield PANELS[name].build().set_class(True, "live-panel")
+                        yield VISUALS[name].build().set_class(True, "live-panel")
         yield StatusLine(id="status")
         yield KeyBar()
 
@@ -88,7 +82,7 @@ class LessonScreen(Screen):
         self._done = self.app.progress.steps_done(self.lesson.id)
         self.widgets = dict(zip(self.lesson.layout, self.query(".live-panel")))
         for name, widget in self.widgets.items():  # titles in the lesson's language before any data
-            PANELS[name].update(widget, self.history, self.app.lang)
+            VISUALS[name].update(widget, self.history, self.app.lang)
         self.query_one(ControlsPanel).focus()
         self.show_page()
         self._start(label="intro")
@@ -100,12 +94,12 @@ class LessonScreen(Screen):
         for name in self.lesson.layout:
             self._dirty.setdefault(name, set()).update(changed)
         status = self.history.status
-        if "error" in changed and status.code != "trainer_stopped":  # that one the status line says
+        if Error.kind in changed and status.code != "trainer_stopped":  # that one the status line says
             self.say(self.history.errors[-1].message, "error", 10)
-        if "status" in changed and status.state == "diverged" and status.message != self._told:
+        if Status.kind in changed and status.state == "diverged" and status.message != self._told:
             self._told = status.message  # the status line cuts long advice at 80 columns; say it once
             self.say(describe(status.code, status.args, self.app.lang, status.message), "warning", 10)
-        if changed & {"images", "curves", "runs"}:
+        if changed & {ImageGrid.kind, Curve.kind, RunStarted.kind}:  # rare and wanted at once
             self._redraw_charts(force=True)
         self._show_status()
 
@@ -113,10 +107,10 @@ class LessonScreen(Screen):
         """Redraw each panel whose data changed, no more often than the panel allows."""
         now = time.monotonic()
         for name, widget in self.widgets.items():
-            panel = PANELS[name]
-            stale = self._dirty.get(name, set()) & panel.feeds_on
-            if stale and (force or now - self._last_draw.get(name, 0.0) >= panel.interval_s):
-                panel.update(widget, self.history, self.app.lang)
+            vis = VISUALS[name]
+            stale = self._dirty.get(name, set()) & vis.feeds_on
+            if stale and (force or now - self._last_draw.get(name, 0.0) >= vis.interval_s):
+                vis.update(widget, self.history, self.app.lang)
                 self._dirty[name] = set()
                 self._last_draw[name] = now
 
@@ -231,7 +225,7 @@ class LessonScreen(Screen):
         controls.lang = lang
         controls.refresh()
         for name, widget in self.widgets.items():  # every word on every panel, data or not
-            PANELS[name].update(widget, self.history, lang)
+            VISUALS[name].update(widget, self.history, lang)
         self._show_header()
         self._show_status()
         # Re-mounting the guide's Markdown costs a full layout: let the cheap lines show first.
@@ -256,13 +250,12 @@ class LessonScreen(Screen):
 
     def _fresh_views(self) -> None:
         """A page opens on its panels' first view: tables at their top, attention as weights."""
-        for name, widget in self.widgets.items():
+        for widget in self.widgets.values():
             if isinstance(widget, ScrollableContainer):
                 widget.scroll_home(animate=False)
-        attention = self.widgets.get("attention")
-        if attention is not None and attention.stage != "softmax":
-            attention.stage = "softmax"
-            PANELS["attention"].update(attention, self.history, self.app.lang)
+            first_view = getattr(widget, "first_view", None)
+            if first_view is not None:
+                first_view()
 
     def _use_settings(self, settings: dict, pace: float | None) -> None:
         """Put a page's settings into the controls; live ones reach the model at once."""
@@ -339,16 +332,6 @@ class LessonScreen(Screen):
             self._check_step()
         self._show_header()
 
-    def action_attention(self, d_layer: int, d_head: int) -> None:
-        """[ ] choose the layer and { } the head (or their mean) of the attention heatmap."""
-        panel = self.widgets.get("attention")
-        run = self.history.current
-        if panel is None or run is None or run.attention is None:
-            return
-        layers, heads = run.attention.weights.shape[:2]
-        panel.choose(layers, heads, d_layer, d_head)
-        PANELS["attention"].update(panel, self.history, self.app.lang)
-
     def on_controls_panel_edit_text(self, message: ControlsPanel.EditText) -> None:
         control = message.knob
         param = catalog.get(self.lesson.experiment).params[control.param]
@@ -367,27 +350,18 @@ class LessonScreen(Screen):
         lang = self.app.lang
         self.app.push_screen(TextPrompt(control.label.get(lang), message.value, t("edit_hint", lang), problem), done)
 
-    def action_expansion(self, direction: int) -> None:
-        """> and <: the beam-search tree one expansion further or back."""
-        tree = self.widgets.get("beam_tree")
-        if tree is not None:
-            tree.step_forward() if direction > 0 else tree.step_back()
-
-    def action_attention_grid(self) -> None:
-        """g: every layer's and head's map at once, or back to one."""
-        panel = self.widgets.get("attention")
-        if panel is not None:
-            panel.toggle_grid()
-            PANELS["attention"].update(panel, self.history, self.app.lang)
-
-    def action_attention_stage(self) -> None:
-        """v: the softmax weights, or the raw, scaled or masked scores they came from."""
-        panel = self.widgets.get("attention")
-        run = self.history.current
-        if panel is None or run is None or run.attention is None:
+    async def on_key(self, event: events.Key) -> None:
+        """A key nothing else took goes to the live panels: the attention map's [ ] { } g v and the
+        beam tree's > < work wherever the focus is (navigation keys stay with the focused widget)."""
+        if event.key in FOCUSED_ONLY:
             return
-        panel.next_stage(available_stages(run.attention))
-        PANELS["attention"].update(panel, self.history, self.app.lang)
+        for widget in self.widgets.values():
+            binding = next((b for b in getattr(widget, "BINDINGS", ()) if isinstance(b, Binding)
+                            and event.key in b.key.split(",")), None)
+            if binding is not None:
+                event.stop()
+                await self.app.run_action(binding.action, widget)
+                return
 
     def action_leave(self) -> None:
         self.app.trainer.send(Stop())

@@ -28,7 +28,7 @@ MAX_NAME = 200  # a metric, layer, series or token name
 MAX_ITEMS = 100_000  # entries in one list or table
 MAX_SIDE = 1024  # an image's height or width, a sequence's length, layers, heads
 FATES = ("kept", "finished", "pruned")  # lab/decoding_records.py; not imported (it is lab code)
-# The panels read these series of these curves by name (screens/panels.py: update_fit).
+# The panels read these series of these curves by name (nntui/visuals/charts.py: update_fit).
 REQUIRED_SERIES = {"fit": ("target", "model")}
 
 

@@ -13,7 +13,6 @@ headings pass through unchanged; text without wide characters too (spaces serve 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from rich.cells import cell_len
 from uniseg.linebreak import line_break_units

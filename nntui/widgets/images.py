@@ -20,7 +20,7 @@ Its own words follow `lang` ("en" or "zh").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 from rich.cells import cell_len
@@ -39,7 +39,7 @@ from .shading import SHADES, AppFreeRender, LineCacheWidget, fade, fit_text, str
 
 __all__ = [
     "ImagePanel", "ImageLayout", "as_pixels", "resample", "fit_layout", "shade_cells", "shade_chars", "GREY_LEVELS",
-    "WRONG_MARK", "update_images",
+    "WRONG_MARK",
 ]
 
 GREY_LEVELS = 32  # levels a channel: 32 greys, 32**3 colours
@@ -361,16 +361,3 @@ class ImagePanel(AppFreeRender, LineCacheWidget):
         if used < width:
             runs.append((" " * (width - used), base))
         return strip_from_runs(runs).crop(0, width)
-
-
-def update_images(panel: ImagePanel, history: Any, lang: str = "en") -> None:
-    """The panel's update (screens/panels.py): the current run's ImageGrid named "images", else its
-    newest grid of any name, titled by its name and step."""
-    panel.lang = lang
-    run = history.current
-    grids = run.images if run else {}
-    grid = grids.get("images") or max(grids.values(), key=lambda g: g.step, default=None)
-    if grid is not None:
-        name = t("images_title", lang) if grid.name == "images" else grid.name
-        panel.show(list(grid.images), grid.captions, grid.flagged,  # a list: (n, h, 3) is n grey pictures
-                   title=f"{name} · {t('at_step', lang).format(step=f'{grid.step:,}')}")

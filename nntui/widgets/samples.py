@@ -135,12 +135,3 @@ class SampleList(AppFreeRender, LineCacheWidget):
     @staticmethod
     def _line(runs: list[tuple[str, Style]], width: int, st: dict) -> Strip:
         return strip_from_runs(runs).adjust_cell_length(width, st["base"])
-
-
-def update_samples(widget: SampleList, history: Any, lang: str = "en") -> None:
-    """The panel's update: the current run's latest decoding's samples (see screens/panels.py)."""
-    widget.lang = lang
-    run = history.current
-    found = run.decoding if run else None
-    if found is not None:
-        widget.show(found.vocab, found.samples)

@@ -1,4 +1,4 @@
-"""Scatter: points of a few classes in the plane, over the model's decision field.
+"""ScatterField: points of a few classes in the plane, over the model's decision field.
 
 The field (the model's class probabilities sampled on a grid) is shaded behind the points.
 In colour each text line holds two field rows: an upper half block "▀" whose foreground is
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 from rich.cells import cell_len
@@ -151,17 +150,17 @@ class Layout:
         self.gutter = gutter
 
 
-class Scatter(AppFreeRender, LineCacheWidget, can_focus=True):
+class ScatterField(AppFreeRender, LineCacheWidget, can_focus=True):
     """Points over a decision field with a probability cursor (see the module docstring)."""
 
     DEFAULT_CSS = """
-    Scatter {
+    ScatterField {
         width: 1fr;
         height: 1fr;
         min-height: 5;
         border-left: blank;
     }
-    Scatter:focus { border-left: outer $accent; }
+    ScatterField:focus { border-left: outer $accent; }
     """
 
     BINDINGS = [
@@ -452,16 +451,3 @@ def bar(p: float, width: int) -> str:
     eighths = int(round(min(max(p, 0.0), 1.0) * width * 8))
     full, part = divmod(eighths, 8)
     return "█" * full + (BAR[part - 1] if part else "")
-
-
-def update_scatter(widget: Scatter, history: Any, lang: str = "en") -> None:
-    """The panel's update (see screens/panels.py): the current run's latest points and field."""
-    widget.lang = lang
-    run = history.current
-    found = next(iter(run.scatters.values()), None) if run else None
-    title = t("decision_field", lang)
-    if found is None:
-        widget.clear(title)
-        return
-    widget.show(found.points, found.labels, found.held_out, found.extent, found.probs, title=title,
-                note=t("at_step", lang).format(step=f"{found.step:,}"))

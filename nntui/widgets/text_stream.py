@@ -15,7 +15,7 @@ follow `lang` ("en" or "zh").
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Sequence
+from typing import NamedTuple, Sequence
 
 from rich.cells import cell_len, get_character_cell_size
 from rich.style import Style
@@ -28,7 +28,7 @@ from .chart_legend import RIGHT_GAP_FROM
 from .numbers import fmt_norm
 from .shading import AppFreeRender, LineCacheWidget, fade, fit_text, strip_from_runs
 
-__all__ = ["TextStream", "Sample", "wrap_cells", "CUT_MARK", "update_text_stream"]
+__all__ = ["TextStream", "Sample", "wrap_cells", "CUT_MARK"]
 
 CUT_MARK = "…"
 NO_LINE_START = set("，。、；：！？）」』】》〉,.;:!?)]}%")  # closing punctuation stays on its line
@@ -263,18 +263,3 @@ def _fmt_t(value: float | None) -> str:
 
 def _fmt_score(value: float | None) -> str:
     return "" if value is None else fmt_norm(value).replace("-", "−")
-
-
-def update_text_stream(stream: TextStream, history: Any, lang: str = "en") -> None:
-    """The panel's update (screens/panels.py): the current run's stream named "samples", else its
-    first, with the count of older texts the history no longer keeps."""
-    stream.lang = lang
-    run = history.current
-    texts = run.texts if run else {}
-    name = "samples" if "samples" in texts else next(iter(texts), None)
-    if name is None:
-        stream.show([], older=0)
-        return
-    samples = [Sample(s.step, s.text, s.temperature, s.score) for s in texts[name]]
-    stream.show(samples, older=run.texts_dropped.get(name, 0),
-                title=None if name == "samples" else name)

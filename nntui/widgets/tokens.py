@@ -17,7 +17,7 @@ A token wider than the strip is cut with "…" (the readout gives it whole). Its
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -32,7 +32,7 @@ from .chart_legend import RIGHT_GAP_FROM
 from .shading import AppFreeRender, LineCacheWidget, fade, fit_text, parse_color, strip_from_runs
 from .token_bars import token_label
 
-__all__ = ["TokenStrip", "MARK_GLYPHS", "BRACKETS", "flow", "update_tokens"]
+__all__ = ["TokenStrip", "MARK_GLYPHS", "BRACKETS", "flow"]
 
 # mark -> (glyph, colour); the glyph is drawn in colour and without.
 MARK_GLYPHS: dict[str, tuple[str, str]] = {
@@ -297,16 +297,3 @@ class TokenStrip(AppFreeRender, LineCacheWidget, can_focus=True):
             runs += [(title, st["title"]), ("  ", st["base"])]
         runs.append((fit_text(info, width - cell_len(title) - (2 if title else 0)).rstrip(), st["text"]))
         return strip_from_runs(runs).adjust_cell_length(width, st["base"])
-
-
-def update_tokens(strip: TokenStrip, history: Any, lang: str = "en") -> None:
-    """The panel's update (screens/panels.py): the current run's token sequence named "tokens", else
-    its newest of any name, titled by its name and step."""
-    strip.lang = lang
-    run = history.current
-    sequences = run.tokens if run else {}
-    seq = sequences.get("tokens") or max(sequences.values(), key=lambda s: s.step, default=None)
-    if seq is not None:
-        name = t("tokens_title", lang) if seq.name == "tokens" else seq.name
-        strip.show(seq.tokens, ids=seq.ids, marks=seq.marks, classes=seq.classes, notes=seq.notes,
-                   title=f"{name} · {t('at_step', lang).format(step=f'{seq.step:,}')}")

@@ -1,0 +1,42 @@
+"""Attention heatmaps: the latest capture's maps, by layer, head and stage (keys in the widget)."""
+
+from __future__ import annotations
+
+import itertools
+
+from nntui.runtime.history import History
+from nntui.spec.events import AttentionMaps, Event
+from nntui.visuals.base import HelpRow, Rows, Visual, csv_table, numbered
+from nntui.widgets.attention_panel import AttentionPanel
+
+
+def update_attention(panel: AttentionPanel, history: History, lang: str = "en") -> None:
+    """The chosen layer, head and stage (the last layer's mean weights by default)."""
+    panel.lang = lang
+    run = history.current
+    panel.show(run.attention if run else None)
+
+
+def _attention_rows(events: list[Event]) -> Rows:
+    for run, event in numbered(events):
+        if isinstance(event, AttentionMaps):
+            tokens = event.tokens
+            weights = event.weights
+            cells = itertools.product(*(range(n) for n in weights.shape))
+            for (layer, head, query, key), weight in zip(cells, weights.reshape(-1).tolist()):
+                yield [run, event.step, layer, head, query, key, _token(tokens, query), _token(tokens, key), weight]
+
+
+def _token(tokens: list[str], i: int) -> str:
+    return tokens[i] if i < len(tokens) else ""
+
+
+VISUALS = (
+    Visual("attention", AttentionPanel, update_attention, (AttentionMaps,), 0.1,
+           help=(HelpRow("[ ]  { }", "attention: choose the layer / the head", "注意力：选择层 / 注意力头"),
+                 HelpRow("g", "attention: every head at once / one map", "注意力：同时显示所有头 / 单张图"),
+                 HelpRow("v", "attention: weights, raw, scaled or masked scores", "注意力：权重、原始、缩放或掩码后的分数")),
+           exports=(csv_table("attention.csv",
+                              ("step", "layer", "head", "query", "key", "query_token", "key_token", "weight"),
+                              _attention_rows),)),
+)
