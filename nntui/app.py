@@ -1,4 +1,4 @@
-"""The Textual app: the lesson browser, lesson screens and the trainer's event pump.
+"""The Textual app: the lesson browser and the lesson screens, wired to the trainer.
 
 The app never imports torch. It talks to a trainer (see runtime/client.py)
 that only needs `send(command)` and `drain() -> events`, so tests hand it a
@@ -24,7 +24,6 @@ from nntui.i18n import t
 from nntui.progress import Progress
 from nntui.spec.commands import Command
 
-PUMP_HZ = 20  # the UI takes the trainer's events at most this often
 SERVED_SCREENSHOT_BYTES = 20 * 2**20  # a student's session folder holds at most this much
 
 
@@ -86,7 +85,6 @@ class NntuiApp(App):
         self.push_screen(BrowserScreen())
         if self._first_lesson:
             self.open_lesson(self._first_lesson)
-        self.set_interval(1 / PUMP_HZ, self.pump)
 
     def notify(self, message: str, *, title: str = "", severity: str = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -112,21 +110,12 @@ class NntuiApp(App):
         self.last_lesson = lesson.id
         self.push_screen(LessonScreen(lesson))
 
-    def pump(self) -> None:
-        """Take what the trainer produced since the last tick and hand it to the screen."""
-        if not self.is_running:  # shutting down: the screens' widgets are being removed
-            return
+    def take_events(self) -> list[Event]:
+        """What the trainer produced since the last call (the lesson screen's frame asks)."""
         take_notices = getattr(self.trainer, "take_notices", None)  # optional: a replay refusing a setting
         for notice in take_notices() if take_notices else ():
             self.notify(notice, timeout=4)
-        events = self.trainer.drain()
-        if not events:
-            return
-        # The lesson may sit under the help screen: it still gets every event, in order.
-        for screen in reversed(self.screen_stack):
-            if hasattr(screen, "apply_events"):
-                screen.apply_events(events)
-                return
+        return self.trainer.drain()
 
     def restart_trainer(self) -> None:
         restart = getattr(self.trainer, "restart", None)

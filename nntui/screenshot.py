@@ -62,7 +62,7 @@ def render(events: list[Event], out: Path, size: tuple[int, int], lang: str = "e
     app = playback_app(recording, speed=float("inf"), lang=lang, tag="", announce_end=False)
 
     async def shoot(pilot) -> None:
-        for _ in range(200):  # the lesson opens and sends Start; the next pump hands over everything
+        for _ in range(200):  # the lesson opens and sends Start; its next frame takes everything
             await pilot.pause(0.05)
             if app.trainer.state in TERMINAL:
                 break

@@ -35,7 +35,7 @@ def test_lab_and_trainer_never_import_textual():
 
 def test_ui_never_imports_torch():
     loaded = modules_after(
-        every_module("nntui.widgets", "nntui.screens", "nntui.curriculum", "nntui.runtime", "nntui.spec")
+        every_module("nntui.widgets", "nntui.visuals", "nntui.screens", "nntui.curriculum", "nntui.runtime", "nntui.spec")
         + ", nntui.app"
     )
     assert "textual" in loaded

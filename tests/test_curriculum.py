@@ -188,7 +188,7 @@ def test_optional_parts_default_sensibly(here):
         "## en: Tiny {#intro}\n\n## zh: 小 {#intro}\n"
     )
     lesson = load_lesson(write(here, text, "tiny"))
-    assert lesson.layout == catalog.TOY_FIT.widgets
+    assert lesson.layout == catalog.TOY_FIT.visuals
     assert lesson.params == catalog.TOY_FIT.defaults()
     assert lesson.steps == ()
     assert lesson.intro.body == Text("", "")
@@ -224,7 +224,7 @@ MALFORMED = [
     ("unknown experiment", 'experiment = "mnist-mlp"', 'experiment = "mnist"',
      f"{L}:5: experiment: unknown experiment 'mnist' (known: " + ", ".join(catalog.EXPERIMENTS) + ")"),
     ("layout widget unknown", '"accuracy", "digits"]', '"accuracy",\n  "digit"]',
-     f"{L}:7: layout[2]: 'digit' is not a widget of mnist-mlp (offers: loss, accuracy, digits)"),
+     f"{L}:7: layout[2]: 'digit' is not a visual of mnist-mlp (offers: loss, accuracy, digits)"),
     ("title.zh missing", 'zh = "Nielsen 阶梯"\n', "",
      f"{L}:8: title.zh: required but missing"),
     ("summary.en empty", 'en = "Climb the ladder."', 'en = ""',
@@ -596,7 +596,7 @@ def test_a_bad_name_inside_a_layout_row_is_located(tmp_path):
     with pytest.raises(LessonError) as error:
         load_lesson(write(tmp_path, text))
     assert str(error.value).endswith(
-        ":6: layout[0][1]: 'acuracy' is not a widget of mnist-mlp (offers: loss, accuracy, digits)"
+        ":6: layout[0][1]: 'acuracy' is not a visual of mnist-mlp (offers: loss, accuracy, digits)"
     )
 
 
@@ -604,7 +604,7 @@ def test_every_widget_an_experiment_offers_has_a_panel():
     from nntui.visuals import VISUALS
 
     for spec in catalog.EXPERIMENTS.values():
-        assert set(spec.widgets) <= set(VISUALS), spec.name
+        assert set(spec.visuals) <= set(VISUALS), spec.name
 
 
 # --------------------------------------------------------------------------- text parameters

@@ -47,7 +47,7 @@ def test_spec_names_the_class_and_every_metric_it_emits():
     assert catalog.DECODING.target == "nntui.lab.decoding_live:DecodingLive"
     assert DecodingLive.spec is catalog.DECODING
     assert catalog.get("decoding") is catalog.DECODING
-    assert catalog.DECODING.widgets == ("beam_tree", "next_token", "loss", "samples")
+    assert catalog.DECODING.visuals == ("beam_tree", "next_token", "loss", "samples")
     exp = DecodingLive({"steps": 2, "probe_every": 1}, seed=0)
     emitted = {name for e in only(run(exp), Metrics) for name in e.values}
     assert emitted == set(catalog.DECODING.metrics) - {"step"}

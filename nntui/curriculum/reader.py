@@ -123,7 +123,7 @@ class LessonReader:
         spec = catalog.EXPERIMENTS[name]
         title = self.text(data["title"], "title")
         summary = self.text(data["summary"], "summary")
-        rows = self.layout(data.get("layout", list(spec.widgets)), spec)
+        rows = self.layout(data.get("layout", list(spec.visuals)), spec)
         params = spec.defaults() | self.param_values(data.get("params", {}), spec, "params")
         controls = self.controls(data.get("controls", {}), spec)
         steps = self.steps(data.get("steps", []), spec)
@@ -210,22 +210,22 @@ class LessonReader:
     # experiment-specific values -------------------------------------------------
 
     def layout(self, value: Any, spec: ExperimentSpec) -> tuple[tuple[str, ...], ...]:
-        """Rows of widgets, top to bottom: a name is a row of its own, a list of names shares one."""
-        offers = ", ".join(spec.widgets)
+        """Rows of visuals, top to bottom: a name is a row of its own, a list of names shares one."""
+        offers = ", ".join(spec.visuals)
         if not isinstance(value, list) or not value:
-            raise self.fail("layout", f"expected a non-empty list of widget names (offers: {offers})")
+            raise self.fail("layout", f"expected a non-empty list of visual names (offers: {offers})")
         rows, seen = [], []
         for index, entry in enumerate(value):
             names = entry if isinstance(entry, list) and entry else [entry]
-            for position, widget in enumerate(names):
+            for position, name in enumerate(names):
                 field = f"layout[{index}]" if names is not entry else f"layout[{index}][{position}]"
-                if not isinstance(widget, str):
-                    raise self.fail(field, f"expected a widget name, got {widget!r}")
-                if widget not in spec.widgets:
-                    raise self.fail(field, f"{widget!r} is not a widget of {spec.name} (offers: {offers})")
-                if widget in seen:
-                    raise self.fail(field, f"{widget!r} is listed twice")
-                seen.append(widget)
+                if not isinstance(name, str):
+                    raise self.fail(field, f"expected a visual name, got {name!r}")
+                if name not in spec.visuals:
+                    raise self.fail(field, f"{name!r} is not a visual of {spec.name} (offers: {offers})")
+                if name in seen:
+                    raise self.fail(field, f"{name!r} is listed twice")
+                seen.append(name)
             rows.append(tuple(names))
         return tuple(rows)
 

@@ -26,7 +26,9 @@ from nntui.widgets.key_bar import KeyBar
 from nntui.widgets.status import StatusLine, StatusView
 from nntui.visuals import VISUALS
 
-TICK_S = 0.1  # how often the screen looks for panels due a redraw (each has its own rate)
+# The UI's one clock: each frame takes what the trainer sent (it batches every 50 ms too), keeps
+# it in the history and redraws the panels it changed, each at most as often as its visual allows.
+FRAME_S = 0.05
 STATUS_METRICS = {"train_loss": "loss", "test_accuracy": "acc"}  # metric: its short name
 FOCUSED_ONLY = frozenset({"up", "down", "left", "right", "home", "end", "pageup", "pagedown", "enter"})
 PACES = (None, 100.0, 30.0, 10.0, 3.0, 1.0)  # steps/s that - walks down and + back up (None: full speed)
@@ -86,9 +88,18 @@ class LessonScreen(Screen):
         self.query_one(ControlsPanel).focus()
         self.show_page()
         self._start(label="intro")
-        self.set_interval(TICK_S, self._redraw_charts)
+        self.set_interval(FRAME_S, self._frame)
 
     # ---- events from the trainer ---------------------------------------------------------
+    def _frame(self) -> None:
+        """Runs under the help screen too: the lesson gets every event, in order."""
+        if not self.app.is_running:  # shutting down: the widgets are being removed
+            return
+        events = self.app.take_events()
+        if events:
+            self.apply_events(events)
+        self._redraw_charts()
+
     def apply_events(self, events: list[Event]) -> None:
         changed = self.history.apply(events)
         for name in self.lesson.layout:

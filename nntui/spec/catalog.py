@@ -11,6 +11,8 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from nntui.spec.events import AttentionMaps, Curve, Decoding, Event, ImageGrid, LayerNorms, Metrics, Scatter, Tables, TimeNorms
+
 PARAM_TYPES = ("choice", "int", "float", "bool", "text")
 
 
@@ -99,7 +101,8 @@ class ExperimentSpec:
     summary: str
     params: dict[str, Param]
     metrics: tuple[str, ...]  # names that Metrics events carry; lessons' checks may use them
-    widgets: tuple[str, ...] = field(default=())  # widget names a lesson layout may show
+    emits: tuple[type[Event], ...] = ()  # the kinds of event its runs send (tests/test_visuals.py checks)
+    visuals: tuple[str, ...] = ()  # what a lesson layout may show (nntui/visuals checks each draws one of `emits`)
 
     def defaults(self) -> dict[str, Any]:
         return {name: p.default for name, p in self.params.items()}
@@ -156,7 +159,8 @@ MNIST_MLP = ExperimentSpec(
     ),
     # digits_answered: how many of the ten digits the net answers on the test set (10 = all)
     metrics=("step", "epoch", "train_loss", "test_loss", "test_accuracy", "train_accuracy", "digits_answered"),
-    widgets=("loss", "accuracy", "digits"),
+    emits=(Metrics, ImageGrid),
+    visuals=("loss", "accuracy", "digits"),
 )
 
 TOY_FIT = ExperimentSpec(
@@ -174,7 +178,8 @@ TOY_FIT = ExperimentSpec(
     ),
     # steepness: the largest slope |dy/dx| of the drawn model curve, with every curve (every 10 steps)
     metrics=("step", "train_loss", "steepness"),
-    widgets=("loss", "fit"),
+    emits=(Metrics, Curve),
+    visuals=("loss", "fit"),
 )
 
 # Gradient probes shared by the experiments that show vanishing and exploding gradients.
@@ -211,7 +216,8 @@ DEEP_MLP = ExperimentSpec(
               help="steps between gradient probes (1: every step)"),
     ),
     metrics=("step", "epoch", "train_loss", "test_loss", "test_accuracy", *_GRADIENT_METRICS),
-    widgets=("grad_traces", "grad_bars", "loss", "accuracy"),
+    emits=(Metrics, LayerNorms),
+    visuals=("grad_traces", "grad_bars", "loss", "accuracy"),
 )
 
 RECALL_RNN = ExperimentSpec(
@@ -241,7 +247,8 @@ RECALL_RNN = ExperimentSpec(
     # once, from step 100 on (a full window), so a check can say when a run learned.
     metrics=("step", "train_loss", "accuracy", "recent_accuracy", "left_chance_at", "learned_at",
              "bptt_ratio", "grad_total", "grad_total_clipped"),
-    widgets=("time_norms", "loss", "accuracy", "grad_total"),
+    emits=(Metrics, TimeNorms),
+    visuals=("time_norms", "loss", "accuracy", "grad_total"),
 )
 
 ATTENTION_LIVE = ExperimentSpec(
@@ -271,7 +278,8 @@ ATTENTION_LIVE = ExperimentSpec(
     metrics=("step", "train_loss", "token_accuracy", "attn_target_last", "attn_target_best",
              "attn_target_first", "attn_target_min_head", "attn_self_first", "attn_answer_last",
              "hidden_accuracy", "visible_accuracy"),
-    widgets=("attention", "accuracy", "loss"),
+    emits=(Metrics, AttentionMaps),
+    visuals=("attention", "accuracy", "loss"),
 )
 
 ATTENTION_STEPS = ExperimentSpec(
@@ -294,7 +302,8 @@ ATTENTION_STEPS = ExperimentSpec(
     metrics=("step", "max_weight", "top_weight", "min_weight", "row_sum_error", "future_weight",
              "heads_disagree", "raw_std", "scaled_std", "first_q0", "first_score", "first_scaled",
              "first_weight", "last_weight", "first_z0", "temperature_top"),
-    widgets=("tables", "attention"),
+    emits=(Metrics, Tables, AttentionMaps),
+    visuals=("tables", "attention"),
 )
 
 DECODING = ExperimentSpec(
@@ -327,7 +336,8 @@ DECODING = ExperimentSpec(
     # only) how many are names of the training list.
     metrics=("step", "train_loss", "beam_logp", "greedy_logp", "beam_gain", "beam_sum_p", "greedy_sum_p",
              "samples_distinct", "samples_in_data"),
-    widgets=("beam_tree", "next_token", "loss", "samples"),
+    emits=(Metrics, Decoding),
+    visuals=("beam_tree", "next_token", "loss", "samples"),
 )
 
 PLAYGROUND = ExperimentSpec(
@@ -361,7 +371,8 @@ PLAYGROUND = ExperimentSpec(
     # logits z_k and softmax p_k at the origin, classes 0..3 (as many as the dataset has).
     metrics=("step", "train_loss", "test_loss", "train_accuracy", "test_accuracy",
              *(f"origin_{v}{k}" for v in ("z", "p") for k in range(4))),
-    widgets=("scatter", "loss", "accuracy", "grad_bars", "grad_traces"),
+    emits=(Metrics, LayerNorms, Scatter),
+    visuals=("scatter", "loss", "accuracy", "grad_bars", "grad_traces"),
 )
 
 EXPERIMENTS: dict[str, ExperimentSpec] = {

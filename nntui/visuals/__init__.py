@@ -23,9 +23,12 @@ def _registry(*families: tuple[Visual, ...]) -> dict[str, Visual]:
                 raise ValueError(f"two visuals are called {vis.name!r}")
             found[vis.name] = vis
     for spec in EXPERIMENTS.values():
-        unknown = [name for name in spec.widgets if name not in found]
+        unknown = [name for name in spec.visuals if name not in found]
         if unknown:
             raise ValueError(f"experiment {spec.name!r} offers unknown visuals {unknown}; known: {sorted(found)}")
+        starved = [name for name in spec.visuals if not set(found[name].draws) & set(spec.emits)]
+        if starved:
+            raise ValueError(f"experiment {spec.name!r} offers {starved}, which draw nothing it emits")
     return found
 
 
