@@ -19,6 +19,7 @@ from nntui.runtime.history import History, Run
 from nntui.spec.events import KINDS, Event, RunStarted
 from nntui.widgets.chart import LineChart
 from nntui.widgets.chart_series import Series
+from nntui.widgets.colours import RUN_COLOURS, TARGET_COLOUR, TEST_COLOUR, TRAIN_COLOUR
 from nntui.widgets.plotting import bucket_means
 
 Rows = Iterator[list[Any]]  # each row starts with the run number (export.py drops it for one run)
@@ -67,11 +68,6 @@ class Visual:
 
 
 # ---- helpers the chart-like visuals share ---------------------------------------------------
-# One colour per run, so overlaid runs stay apart; the current run is drawn bright.
-RUN_COLOURS = ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#4db6ac", "#f06292")
-TRAIN_COLOUR = "#4fc3f7"
-TEST_COLOUR = "#ffb74d"
-TARGET_COLOUR = "#9e9e9e"
 SMOOTH_POINTS = 300  # per-step series are averaged down to this many points before drawing
 
 

@@ -31,10 +31,9 @@ from textual.strip import Strip
 
 from nntui.i18n import t
 
+from .colours import CLASS_COLOURS
 from .shading import AppFreeRender, LineCacheWidget, fade, fit_text, parse_color
 
-# Okabe-Ito colours, told apart with most colour-vision deficiencies.
-CLASS_COLOURS = ("#56b4e9", "#e69f00", "#009e73", "#cc79a7", "#f0e442", "#d55e00")
 FILLED = "●▲■◆★✚"
 HOLLOW = "○△□◇☆✛"
 FILLS = "·░▒▓:≡"  # NO_COLOR: the field's fill per class

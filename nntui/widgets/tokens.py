@@ -29,6 +29,7 @@ from nntui.i18n import t
 from nntui.spec.events import TOKEN_MARKS
 
 from .chart_legend import RIGHT_GAP_FROM
+from .colours import CLASS_COLOURS
 from .shading import AppFreeRender, LineCacheWidget, fade, fit_text, parse_color, strip_from_runs
 from .token_bars import token_label
 
@@ -44,8 +45,8 @@ MARK_GLYPHS: dict[str, tuple[str, str]] = {
 }
 assert set(MARK_GLYPHS) == set(TOKEN_MARKS), "every mark the contract allows has a glyph"
 UNKNOWN_GLYPH = "?"
-# Colour classes: a cell's background in colour (faded towards the panel's), its brackets without.
-CLASS_COLOURS = ("#5f87af", "#af875f", "#5faf87", "#af5f87", "#8787af", "#afaf5f")
+# Colour classes (widgets/colours.py): a cell's background in colour (faded towards the panel's),
+# its brackets without.
 BRACKETS = ("[]", "()", "{}", "<>", "||")
 MIN_TITLE = 8  # cells: a title cut shorter than this is dropped for the readout
 
