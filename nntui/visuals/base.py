@@ -114,5 +114,10 @@ def cell(value: Any) -> Any:
     return "" if value is None else value
 
 
+def named_or_newest(latest: dict[str, Any], name: str) -> Any:
+    """The event called `name` among a run's latest of each name, else the newest of any name."""
+    return latest.get(name) or max(latest.values(), key=lambda event: event.step, default=None)
+
+
 def at_step(step: int, lang: str) -> str:
     return t("at_step", lang).format(step=f"{step:,}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from nntui.i18n import t
 from nntui.runtime.history import History
 from nntui.spec.events import ImageGrid
-from nntui.visuals.base import Visual, at_step
+from nntui.visuals.base import Visual, at_step, named_or_newest
 from nntui.widgets.digits import DigitGrid
 from nntui.widgets.images import ImagePanel
 
@@ -24,8 +24,7 @@ def update_images(panel: ImagePanel, history: History, lang: str = "en") -> None
     name and step."""
     panel.lang = lang
     run = history.current
-    grids = run.images if run else {}
-    grid = grids.get("images") or max(grids.values(), key=lambda g: g.step, default=None)
+    grid = named_or_newest(run.images if run else {}, "images")
     if grid is not None:
         name = t("images_title", lang) if grid.name == "images" else grid.name
         panel.show(list(grid.images), grid.captions, grid.flagged,  # a list: (n, h, 3) is n grey pictures

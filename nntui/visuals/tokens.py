@@ -5,7 +5,7 @@ from __future__ import annotations
 from nntui.i18n import t
 from nntui.runtime.history import History
 from nntui.spec.events import Event, TextSample, TokenSequence
-from nntui.visuals.base import HelpRow, Rows, Visual, at_step, cell, csv_table, numbered
+from nntui.visuals.base import HelpRow, Rows, Visual, at_step, cell, csv_table, named_or_newest, numbered
 from nntui.widgets.text_stream import Sample, TextStream
 from nntui.widgets.tokens import TokenStrip
 
@@ -15,8 +15,7 @@ def update_tokens(strip: TokenStrip, history: History, lang: str = "en") -> None
     name and step."""
     strip.lang = lang
     run = history.current
-    sequences = run.tokens if run else {}
-    seq = sequences.get("tokens") or max(sequences.values(), key=lambda s: s.step, default=None)
+    seq = named_or_newest(run.tokens if run else {}, "tokens")
     if seq is not None:
         name = t("tokens_title", lang) if seq.name == "tokens" else seq.name
         strip.show(seq.tokens, ids=seq.ids, marks=seq.marks, classes=seq.classes, notes=seq.notes,

@@ -14,13 +14,12 @@ from functools import lru_cache
 
 import numpy as np
 from rich.cells import cell_len
-from rich.segment import Segment
 from rich.style import Style
 from textual.color import Color
 from textual.strip import Strip
 
 from .numbers import fmt_norm
-from .shading import SHADES, fade, fit_text
+from .shading import SHADES, fade, fit_text, strip_of_width
 
 STEPS = 32
 MASK_GLYPH = "·"
@@ -177,14 +176,7 @@ class HeatmapStyles:
 
     def line(self, runs: Runs, width: int) -> Strip:
         """A strip of exactly `width` cells from `runs` (padded with the base style, or cut)."""
-        # Segments built here, not by strip_from_runs: measuring each run once matters
-        # when a grid repaints dozens of lines a frame.
-        segments = [Segment(text, style) for text, style in runs if text]
-        used = sum(cell_len(seg.text) for seg in segments)
-        if used < width:
-            segments.append(Segment(" " * (width - used), self.base))
-            used = width
-        return Strip(segments, used).crop(0, width)
+        return strip_of_width(runs, width, self.base)
 
     def cell_runs(
         self,

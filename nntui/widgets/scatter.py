@@ -23,7 +23,6 @@ from functools import lru_cache
 
 import numpy as np
 from rich.cells import cell_len
-from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
 from textual.color import Color
@@ -32,7 +31,7 @@ from textual.strip import Strip
 from nntui.i18n import t
 
 from .colours import CLASS_COLOURS
-from .shading import AppFreeRender, LineCacheWidget, fade, fit_text, parse_color
+from .shading import AppFreeRender, LineCacheWidget, fade, fit_text, parse_color, strip_of_width
 
 FILLED = "●▲■◆★✚"
 HOLLOW = "○△□◇☆✛"
@@ -115,12 +114,8 @@ class ScatterStyles:
         return style
 
     def line(self, runs: Runs, width: int) -> Strip:
-        segments = [Segment(text, style) for text, style in runs if text]
-        used = sum(cell_len(seg.text) for seg in segments)
-        if used < width:
-            segments.append(Segment(" " * (width - used), self.base))
-            used = width
-        return Strip(segments, used).crop(0, width)
+        """A strip of exactly `width` cells from `runs` (padded with the base style, or cut)."""
+        return strip_of_width(runs, width, self.base)
 
 
 @lru_cache(maxsize=8)

@@ -60,6 +60,19 @@ def strip_from_runs(runs: Iterable[tuple[str, Style]]) -> Strip:
     return Strip(segments, sum(cell_len(s.text) for s in segments))
 
 
+def strip_of_width(runs: Iterable[tuple[str, Style]], width: int, pad: Style) -> Strip:
+    """A strip of exactly `width` cells from `runs`: padded with `pad`, or cut.
+
+    Segments are built here, not by strip_from_runs: measuring each run once matters when a
+    panel repaints dozens of lines a frame."""
+    segments = [Segment(text, style) for text, style in runs if text]
+    used = sum(cell_len(seg.text) for seg in segments)
+    if used < width:
+        segments.append(Segment(" " * (width - used), pad))
+        used = width
+    return Strip(segments, used).crop(0, width)
+
+
 def fit_text(text: str, width: int, align: str = "left") -> str:
     """`text` cut (with "…") or padded with spaces to exactly `width` cells; wide characters count 2."""
     if width <= 0:
