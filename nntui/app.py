@@ -63,6 +63,7 @@ class NntuiApp(App):
         curriculum: Curriculum | None = None,
         progress: Progress | None = None,
         screenshot_dir: Path | None = None,
+        run_params: dict | None = None,
     ) -> None:
         super().__init__()
         if self.no_color:
@@ -76,6 +77,9 @@ class NntuiApp(App):
         self.progress = progress or Progress()
         self.screenshot_dir = screenshot_dir or Path.cwd()
         self._first_lesson = lesson
+        # Parameters every run gets where its experiment takes them, not shown as controls: e.g.
+        # {"text_file": path} from `nntui open LESSON --text FILE`.
+        self.run_params = dict(run_params or {})
         self.last_lesson: str | None = None  # the browser puts its cursor back on it
         self.set_reactive(NntuiApp.lang, lang)
 

@@ -105,6 +105,9 @@ def open_lesson(
     lang: Annotated[Optional[str], typer.Option("--lang", help="Language of the lessons: en or zh.")] = None,
     device: Annotated[Optional[str], typer.Option("--device", help="Where models train: cpu, cuda or cuda:N.")] = None,
     threads: Annotated[Optional[int], typer.Option("--threads", min=1, max=MAX_THREADS, help="Torch threads.")] = None,
+    text: Annotated[
+        Optional[Path], typer.Option("--text", help="Your own UTF-8 text file instead of the lesson's (text lessons).")
+    ] = None,
 ) -> None:
     """Open one lesson straight away."""
     from nntui.curriculum.loader import load_curriculum
@@ -112,13 +115,32 @@ def open_lesson(
     found = load_curriculum().find(lesson)
     if found is None:
         raise fail(f"unknown lesson {lesson!r} (see `nntui list`)")
+    run_params = {} if text is None else {"text_file": _checked_text(found, text)}
     root = ctx.obj or {}
     _launch(
         lesson,
         _check_lang(lang or root.get("lang", "en")),
         device or root.get("device", "cpu"),
         threads or root.get("threads", 1),
+        run_params,
     )
+
+
+def _checked_text(lesson, path: Path) -> str:
+    """The absolute path of a text file the lesson can read (its experiment takes `text_file`),
+    checked before anything starts: missing, binary, not UTF-8 or too small exits 2 naming it."""
+    from nntui.spec import catalog
+    from nntui.spec.texts import TextFileError, read_text_file
+
+    if lesson.broken:
+        raise fail(lesson.error)
+    if "text_file" not in catalog.get(lesson.experiment).params:
+        raise fail(f"--text: lesson {lesson.id!r} does not read a text (text lessons do: text-pipeline, ...)")
+    try:
+        read_text_file(path)
+    except TextFileError as exc:
+        raise fail(f"--text {exc}") from None
+    return str(path.resolve())
 
 
 @cli.command("run")
@@ -290,7 +312,7 @@ def claims(
     raise typer.Exit(1 if failed else 0)
 
 
-def _launch(lesson: str | None, lang: str, device: str, threads: int) -> None:
+def _launch(lesson: str | None, lang: str, device: str, threads: int, run_params: dict | None = None) -> None:
     from nntui.app import NntuiApp
     from nntui.runtime.client import Trainer
 
@@ -301,7 +323,7 @@ def _launch(lesson: str | None, lang: str, device: str, threads: int) -> None:
     trainer = Trainer(threads=threads)
     trainer.start()  # before App.run(): see runtime/worker.py
     try:
-        NntuiApp(trainer, lang=lang, device=device, lesson=lesson).run()
+        NntuiApp(trainer, lang=lang, device=device, lesson=lesson, run_params=run_params).run()
     finally:
         trainer.close()
 

@@ -69,6 +69,17 @@ def identifiers_of(lesson) -> set[str]:
     return values | set(spec.params) | set(spec.metrics)
 
 
+def data_words(events) -> set[str]:
+    """Words of the text a model works on (a token strip's tokens, a table's row labels: e.g. an
+    English passage cut into words): the lesson's data, not the UI's words, whatever the language."""
+    from nntui.spec.events import Scatter, Tables, TokenSequence
+
+    texts = [token for e in events if isinstance(e, TokenSequence) for token in e.tokens]
+    texts += [name for e in events if isinstance(e, Scatter) for name in e.names]  # a word map's words
+    texts += [row for e in events if isinstance(e, Tables) for table in e.tables for row in table["rows"]]
+    return {word for text in texts for word in re.findall(r"[A-Za-z]+", text)}
+
+
 UI_WORDS = {word.lower() for en, zh in WORDS.values() if en.lower() != zh.lower()
             for word in re.findall(r"[A-Za-z]{3,}", re.sub(r"\{[^}]*\}", "", en))}
 UI_WORDS -= {"english", "softmax"}  # the switch back to English; a function's name
@@ -95,7 +106,8 @@ async def test_following_every_page_at_80x24_earns_the_lessons_tick(lesson_id, l
                 await pilot.pause(0.3)  # panels redraw at most 5 times a second
             assert step.id in app.progress.steps_done(lesson_id), f"{lesson_id}: {step.id} not ticked"
             if lang == "zh":
-                english = english_ui_words(screen_lines(app), identifiers_of(lesson))
+                shown = identifiers_of(lesson) | data_words(claim(lesson_id, step.id).events if step.check else [])
+                english = english_ui_words(screen_lines(app), shown)
                 assert not english, f"{lesson_id}/{step.id} in Chinese shows English UI words: {sorted(english)}"
         assert app.progress.lesson_done(lesson_id, lesson.step_ids)
         await pilot.press("escape")

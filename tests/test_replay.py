@@ -89,6 +89,8 @@ DECODING = {"kind": "decoding", "step": 1, "vocab": ["</s>", "a"], "prompt": "",
 
 
 # Line 2 of each, after a good run_started line: what is wrong, and what the message says.
+TABLE = {"title": "vocabulary", "rows": ["<unk>"], "cols": ["count", "index"], "values": [[0, 0]]}
+TABLES = {"kind": "tables", "step": 1, "view": "vocab", "tables": [TABLE]}
 CRAFTED = [
     ({**CURVE, "series": [1, 2, 3]}, "curve: series: expected an object, got a list"),
     ({**CURVE, "series": {"target": [0.0], "model": [0.0, 1.0]}}, "curve: series.target: 1 values for 2 x values"),
@@ -107,6 +109,8 @@ CRAFTED = [
     ({"kind": "attention", "step": 1, "tokens": ["a"], "weights": [[[[1.0, 0.0], [0.0, 1.0]]]]}, "does not fit 1 tokens"),
     ({"kind": "layer_norms", "step": 1, "layers": ["a", "b"], "weight": [1.0], "bias": [1.0, 1.0], "total": [1.0, 1.0],
       "delta": [], "total_norm": 1.0}, "layer_norms: weight: 1 values for 2 layers"),
+    ({**TABLES, "tables": [{**TABLE, "format": "hex"}]}, "tables: tables[0].format: expected one of int, got 'hex'"),
+    ({**TABLES, "tables": [{**TABLE, "cols_zh": ["词元"]}]}, "tables: tables[0].cols_zh: 1 labels for 2 columns"),
     ({**HEAD, "params": {"hidden": {"deeper": [1]}}}, "run_started: params.hidden: expected a number, got an object"),
     ({**DECODING, "beam": {**SEARCH, "steps": [[]]}}, "decoding: beam.steps[0]: a step of the search with no candidates"),
     ({**DECODING, "beam": {**SEARCH, "steps": [[{**NODE, "log_prob": 1e308}]]}}, "log_prob: 1e+308 is a log-probability above 0"),

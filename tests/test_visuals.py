@@ -62,8 +62,8 @@ def test_two_visuals_of_one_name_or_a_spec_offering_an_unknown_one_fail_at_impor
 def test_every_spec_offers_only_known_visuals_and_every_visual_is_offered():
     offered = {name for spec in catalog.EXPERIMENTS.values() for name in spec.visuals}
     assert offered <= set(VISUALS)
-    # A visual no experiment emits yet waits for its lesson (issues 14 and 15): say which.
-    assert set(VISUALS) - offered == {"images", "tokens", "text_stream"}
+    # A visual no experiment emits yet waits for its lesson (issue 15, NeRF): say which.
+    assert set(VISUALS) - offered == {"images", "text_stream"}
 
 
 def test_help_rows_and_csv_tables_come_once_each_from_the_visuals():

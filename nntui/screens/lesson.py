@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from rich.text import Text
 from textual import events
@@ -218,7 +219,10 @@ class LessonScreen(Screen):
         else:
             where = t("intro" if self.page == 0 else "summary", lang)
         # The notice (or the title) gives way, so the page, its ticks and the r hint always show.
-        text, style = (self.lesson.title.get(lang), "bold") if self._notice is None else self._notice
+        title = self.lesson.title.get(lang)
+        if self._given().get("text_file"):  # the learner's own text, not the one the pages describe
+            title += f" · {Path(self._given()['text_file']).name}"
+        text, style = (title, "bold") if self._notice is None else self._notice
         tail = Text.assemble(f"   {where}   ", (marks, "green"))
         if self.query_one(ControlsPanel).pending:  # a hint that stays until r, not a toast per page
             tail.append(f"   r: {t('press_r', lang)}", style="bold yellow")
@@ -312,7 +316,7 @@ class LessonScreen(Screen):
     # ---- controlling the run ---------------------------------------------------------------
     def _start(self, label: str) -> None:
         controls = self.query_one(ControlsPanel)
-        params = {**self.params, **controls.values}
+        params = {**self.params, **controls.values, **self._given()}
         start = Start(self.lesson.experiment, params, self.app.seed, self.app.device, label=label)
         if not self.app.trainer.send(start):  # the trainer process died: bring up a new one
             self.app.restart_trainer()
@@ -320,6 +324,11 @@ class LessonScreen(Screen):
             self.app.trainer.send(start)
         controls.mark_applied()
         self._show_header()
+
+    def _given(self) -> dict:
+        """The app's run parameters that this lesson's experiment takes (e.g. --text's text_file)."""
+        takes = catalog.get(self.lesson.experiment).params
+        return {k: v for k, v in getattr(self.app, "run_params", {}).items() if k in takes}
 
     def action_restart(self) -> None:
         step = self.current_step

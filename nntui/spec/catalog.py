@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nntui.spec.events import AttentionMaps, Curve, Decoding, Event, ImageGrid, LayerNorms, Metrics, Scatter, Tables, TimeNorms
+from nntui.spec.events import TokenSequence
 
 PARAM_TYPES = ("choice", "int", "float", "bool", "text")
 
@@ -375,9 +376,90 @@ PLAYGROUND = ExperimentSpec(
     visuals=("scatter", "loss", "accuracy", "grad_bars", "grad_traces"),
 )
 
+AUTOREGRESSIVE = ExperimentSpec(
+    name="autoregressive",
+    target="nntui.lab.autoregressive:Autoregressive",
+    summary="d2l's noisy sine (T = 1,000): a window MLP or a small RNN predicting the next value, 1 to 64 steps ahead.",
+    params=_params(
+        Param("model", "choice", "window", choices=("window", "latent"),
+              help="window: an MLP on the last tau values (d2l); latent: an RNN, h_t = g(h_{t-1}, x_{t-1})"),
+        Param("tau", "int", 4, min=1, max=64, help="values the window model sees (the latent model ignores it)"),
+        Param("hidden", "int", 10, min=1, max=256, help="hidden units of the MLP or the RNN"),
+        Param("lr", "float", 0.01, min=1e-5, max=1.0, live=True, help="Adam learning rate"),
+        Param("batch", "int", 16, min=1, max=600, help="windows (latent: stretches of 32 values) per step"),
+        Param("steps", "int", 190, min=1, max=1_000_000, help="steps to train (190: d2l's 5 epochs)"),
+        Param("eval_every", "int", 5, min=1, max=10_000, live=True,
+              help="steps between evaluations of the predictions and their errors"),
+    ),
+    # train_loss / test_loss: one-step squared error on the 600 training windows / the rest;
+    # err_kK: mean squared error of the K-step-ahead predictions against the observed series.
+    metrics=("step", "epoch", "train_loss", "test_loss", "err_k1", "err_k4", "err_k16", "err_k64"),
+    emits=(Metrics, Curve),
+    visuals=("forecast", "k_error", "loss"),
+)
+
+TEXT_PIPELINE = ExperimentSpec(
+    name="text-pipeline",
+    target="nntui.lab.text_pipeline:TextPipeline",
+    summary="A text to tokens (characters, words, BPE), a vocabulary and ids; BPE trained one merge a step.",
+    params=_params(
+        Param("work", "choice", "hamlet",
+              choices=("hamlet", "macbeth", "julius_caesar", "romeo_and_juliet", "sonnets", "tempest", "lear",
+                       "othello", "midsummer_nights_dream"),
+              help="the shipped Shakespeare work: the corpus, and its best-known speech the passage shown"),
+        # Set by `nntui open LESSON --text FILE` (checked there first); no control shows it.
+        Param("text_file", "text", "", max=4096, help="a UTF-8 text file to use instead of the work (empty: none)"),
+        Param("level", "choice", "bpe", choices=("char", "word", "bpe"), live=True,
+              help="what the token strip and tables show: characters, words or BPE tokens"),
+        Param("min_freq", "int", 1, min=1, max=1000, live=True,
+              help="characters and words seen fewer times fall to <unk>"),
+        Param("embed_dim", "int", 100, min=1, max=1024, live=True, help="d of the embedding compared with one-hot"),
+        Param("steps", "int", 500, min=1, max=20_000, help="BPE merges, one a step"),
+    ),
+    # See nntui/lab/text_pipeline.py: the BPE numbers (bpe_*, merges, pair_count) and those of the
+    # level shown (vocab_size, tokens, compression, unk_*, round_trip, onehot / embedding sizes).
+    metrics=("step", "merges", "pair_count", "bpe_tokens", "bpe_vocab", "bpe_compression", "word_compression",
+             "vocab_size", "tokens", "compression", "unk_types", "unk_tokens", "round_trip", "passage_tokens",
+             "onehot_dim", "embed_dim", "embed_params", "lookup_error"),
+    emits=(Metrics, TokenSequence, Tables),
+    visuals=("tokens", "tables", "compression", "vocab_growth"),
+)
+
+WORD2VEC = ExperimentSpec(
+    name="word2vec",
+    target="nntui.lab.word2vec:Word2Vec",
+    summary="Skip-gram with negative sampling on Shakespeare's words: a 2-D map and nearest neighbours, live.",
+    params=_params(
+        # Set by `nntui open LESSON --text FILE` (checked there first); no control shows it.
+        Param("text_file", "text", "", max=4096, help="a UTF-8 text file to use instead of Shakespeare (empty: none)"),
+        Param("word", "text", "king", max=30, live=True, help="the word whose nearest neighbours are listed"),
+        Param("min_freq", "int", 10, min=1, max=1000, help="words seen fewer times are left out (d2l: 10)"),
+        Param("subsample", "bool", True, help="drop copies of frequent words: keep w with p = sqrt(t / f(w))"),
+        Param("t", "float", 1e-4, min=1e-6, max=1.0, help="the subsampling threshold (d2l: 1e-4)"),
+        Param("window", "int", 5, min=1, max=10, help="contexts up to this many words away (d2l: 5)"),
+        Param("negatives", "int", 5, min=1, max=20, live=True, help="noise words per pair (d2l: 5)"),
+        Param("dim", "int", 50, min=2, max=300, help="d, the length of a word vector (d2l: 100)"),
+        Param("lr", "float", 0.01, min=1e-5, max=1.0, live=True, help="Adam learning rate (d2l: 0.002)"),
+        Param("batch", "int", 512, min=1, max=4096, help="(centre, context) pairs per step (d2l: 512)"),
+        Param("steps", "int", 3000, min=1, max=1_000_000, help="steps to train"),
+        Param("map_words", "int", 30, min=5, max=100, live=True, help="the most frequent words drawn on the map"),
+        Param("eval_every", "int", 100, min=1, max=10_000, live=True, help="steps between metrics"),
+    ),
+    # Sizes: vocab_size (v), dim (d), weights (v * d), tokens (words in the text), in_vocab (those
+    # seen min_freq+ times), kept (after subsampling), keep_top (the most frequent word's keep
+    # probability), pairs (per epoch). pair_*: the RELATED word pairs of nntui/lab/word2vec.py:
+    # mean cosine, minus random_cos (1,000 random pairs), and how many have the second word among
+    # the first's 10 nearest. query_top_cos: the typed word's nearest neighbour's cosine.
+    metrics=("step", "epoch", "train_loss", "vocab_size", "dim", "weights", "tokens", "in_vocab", "kept", "keep_top",
+             "pairs", "random_cos", "pair_cos", "pair_gap", "pair_hits", "pair_count", "query_top_cos"),
+    emits=(Metrics, Scatter, Tables),
+    visuals=("word_map", "tables", "loss"),
+)
+
 EXPERIMENTS: dict[str, ExperimentSpec] = {
     spec.name: spec
-    for spec in (MNIST_MLP, TOY_FIT, DEEP_MLP, RECALL_RNN, ATTENTION_LIVE, ATTENTION_STEPS, DECODING, PLAYGROUND)
+    for spec in (MNIST_MLP, TOY_FIT, DEEP_MLP, RECALL_RNN, ATTENTION_LIVE, ATTENTION_STEPS, DECODING, PLAYGROUND,
+                 AUTOREGRESSIVE, TEXT_PIPELINE, WORD2VEC)
 }
 
 

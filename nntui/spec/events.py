@@ -210,7 +210,9 @@ class Scatter(Event):
     (n,) True for a test point, False for a training one. `extent` is [x_min, x_max, y_min,
     y_max]. `probs` is (gh, gw, classes) float32, the model's softmax sampled on a grid with
     both edges included: row i at y = y_max - i (y_max - y_min) / (gh - 1) (row 0 at the top,
-    as on screen), column j at x = x_min + j (x_max - x_min) / (gw - 1).
+    as on screen), column j at x = x_min + j (x_max - x_min) / (gw - 1). A scatter without a
+    model's field (e.g. word vectors projected to 2-D) sends probs of shape (0, 0, 0).
+    `names` is a label for each point (e.g. the word it stands for), or empty for none.
     """
 
     kind: ClassVar[str] = "scatter"
@@ -222,6 +224,7 @@ class Scatter(Event):
     held_out: np.ndarray
     extent: list[float]
     probs: np.ndarray
+    names: list[str] = field(default_factory=list)
 
     @property
     def coalesce_key(self) -> tuple:

@@ -273,6 +273,7 @@ def _attention(d: dict) -> None:
 
 
 TABLE_TEXT = ("title", "note", "emphasis", "title_zh", "note_zh")
+TABLE_FORMATS = ("int",)  # "format": how the cells read (default: two decimals)
 
 
 def _tables(d: dict) -> None:
@@ -280,12 +281,16 @@ def _tables(d: dict) -> None:
     _text(d["view"], "view", MAX_NAME)
     for i, table in enumerate(_list(d["tables"], "tables", MAX_SIDE)):
         where = f"tables[{i}]"
-        _keys(table, where, ("title", "rows", "cols", "values"), TABLE_TEXT[1:])
+        _keys(table, where, ("title", "rows", "cols", "values"), (*TABLE_TEXT[1:], "cols_zh", "format"))
         for key in TABLE_TEXT:
             if key in table:
                 _text(table[key], f"{where}.{key}")
+        if "format" in table and table["format"] not in TABLE_FORMATS:
+            raise Invalid(f"{where}.format: expected one of {', '.join(TABLE_FORMATS)}, got {table['format']!r}")
         rows = _texts(table["rows"], f"{where}.rows", MAX_SIDE)
         cols = _texts(table["cols"], f"{where}.cols", MAX_SIDE)
+        if "cols_zh" in table and len(_texts(table["cols_zh"], f"{where}.cols_zh", MAX_SIDE)) != len(cols):
+            raise Invalid(f"{where}.cols_zh: {len(table['cols_zh'])} labels for {len(cols)} columns")
         values = _list(table["values"], f"{where}.values", MAX_SIDE)
         if len(values) != len(rows):
             raise Invalid(f"{where}.values: {len(values)} rows for {len(rows)} row labels")
@@ -453,6 +458,11 @@ def _scatter(d: dict) -> None:
     top = classes - 1 if probs.size else MAX_CLASSES - 1
     if labels.size and (labels.min() < 0 or labels.max() > top):
         raise Invalid(f"labels: expected classes 0..{top}")
+    names = _list(d.get("names", []), "names")
+    if names and len(names) != n:
+        raise Invalid(f"names: {len(names)} for {n} points")
+    for i, name in enumerate(names):
+        _text(name, f"names[{i}]", MAX_NAME)
 
 
 def _status(d: dict) -> None:

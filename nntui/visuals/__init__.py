@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from nntui.spec.catalog import EXPERIMENTS
 from nntui.visuals import attention, charts, decoding, gradients, pictures, scatter, tables, tokens
+from nntui.visuals import words
 from nntui.visuals.base import CsvTable, HelpRow, Visual
 
 __all__ = ["VISUALS", "Visual", "visual", "help_rows", "csv_tables"]
@@ -34,7 +35,7 @@ def _registry(*families: tuple[Visual, ...]) -> dict[str, Visual]:
 
 VISUALS: dict[str, Visual] = _registry(
     charts.VISUALS, gradients.VISUALS, attention.VISUALS, decoding.VISUALS, pictures.VISUALS, tables.VISUALS,
-    scatter.VISUALS, tokens.VISUALS,
+    scatter.VISUALS, tokens.VISUALS, words.VISUALS,
 )
 
 

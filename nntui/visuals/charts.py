@@ -1,5 +1,6 @@
-"""Line charts of a run's metrics and curves: loss, accuracy, the fitted function, the total
-gradient norm. Earlier runs stay in the loss and accuracy charts, dimmed, one line each."""
+"""Line charts of a run's metrics and curves: loss, accuracy, the fitted function, a series and
+its predictions, the error of predicting k steps ahead, the total gradient norm. Earlier runs
+stay in the loss, accuracy and k-step error charts, dimmed, one line each."""
 
 from __future__ import annotations
 
@@ -61,6 +62,24 @@ def update_accuracy(chart: LineChart, history: History, lang: str = "en") -> Non
     chart.set_series([s for s in series if s is not None])
 
 
+# A curve's series beyond those given a colour of their own take these in turn (the first is
+# the current run's colour, as a fit's model has).
+CURVE_COLOURS = ("#4fc3f7", "#81c784", "#ffb74d", "#e57373", "#ba68c8", "#fff176")
+
+
+def curve_series(curve: Curve, lang: str, colours: dict[str, str], dim: bool = False,
+                 prefix: str = "") -> list[Series]:
+    """Every series of a Curve, in its order, each a line named in the legend (an app word in
+    the lesson's language where the name is one, e.g. "target"; else as it is, e.g. "k=4"):
+    those in `colours` in theirs, the others in CURVE_COLOURS in turn, so no two look alike."""
+    spare = iter(c for c in CURVE_COLOURS if c not in colours.values())
+    out = []
+    for name, values in curve.series.items():
+        colour = colours.get(name) or next(spare, TARGET_COLOUR)
+        out.append(Series(f"{prefix}{t(name, lang)}", curve.x, values, colour, dim))
+    return out
+
+
 def update_fit(chart: LineChart, history: History, lang: str = "en") -> None:
     """Target and model over x, named in the legend (their last y would mean nothing there; the
     loss chart gives how far apart they are, train_loss, over the training points)."""
@@ -70,11 +89,38 @@ def update_fit(chart: LineChart, history: History, lang: str = "en") -> None:
     curve = run.curves.get("fit") if run else None
     if curve is None:
         return
-    target, model = curve.series["target"], curve.series["model"]
-    chart.set_series([
-        Series(t("target", lang), curve.x, target, TARGET_COLOUR, False),
-        Series(t("model", lang), curve.x, model, run_colour(run), False),
-    ])
+    chart.set_series(curve_series(curve, lang, {"target": TARGET_COLOUR, "model": run_colour(run)}))
+
+
+def update_forecast(chart: LineChart, history: History, lang: str = "en") -> None:
+    """A series over time and a model's predictions of it, each in a colour of its own (e.g. 1,
+    4, 16 and 64 steps ahead); NaN where a prediction does not exist leaves a gap. The series
+    (the curve's first) is drawn in grey, then the predictions last to first (a cell takes one
+    colour, the last drawn): the first, closest to the data, stays in view where they agree, a
+    later one shows where it leaves them; the legend lists them in that order."""
+    chart.lang = lang
+    chart.set_title(t("forecast", lang))
+    run = history.current
+    curve = run.curves.get("forecast") if run else None
+    if curve is not None:
+        data, *predictions = curve_series(curve, lang, {next(iter(curve.series)): TARGET_COLOUR})
+        chart.set_series([data, *predictions[::-1]])
+
+
+def update_k_error(chart: LineChart, history: History, lang: str = "en") -> None:
+    """The error of k-step-ahead prediction against k: the current run bright, the earlier runs
+    beside it, dimmed, each in its run's colour (a window model next to a latent one)."""
+    chart.lang = lang
+    chart.set_title(t("k_error", lang))
+    series: list[Series] = []
+    for run in history.runs:
+        curve = run.curves.get("k_error")
+        if curve is not None:
+            earlier = run is not history.current
+            prefix = f"{run_label(run, lang)} " if earlier else ""
+            colours = {name: run_colour(run) for name in curve.series}
+            series += curve_series(curve, lang, colours, dim=earlier, prefix=prefix)
+    chart.set_series(series)
 
 
 def update_grad_total(chart: LineChart, history: History, lang: str = "en") -> None:
@@ -90,6 +136,29 @@ def update_grad_total(chart: LineChart, history: History, lang: str = "en") -> N
         metric_series(run, "grad_total_clipped", t("after_clip", lang), TRAIN_COLOUR, False),
     ]
     chart.set_series([s for s in series if s is not None])
+
+
+def metrics_chart(metrics: tuple[tuple[str, str, str], ...], title: str):
+    """An update drawing the current run's `metrics`, each (metric, its legend's word, colour), over
+    steps, titled by the word `title`: e.g. a tokenizer's compression against its merges."""
+
+    def update(chart: LineChart, history: History, lang: str = "en") -> None:
+        chart.lang = lang
+        chart.set_title(t(title, lang))
+        span_current_run(chart, history)
+        run = history.current
+        if run is None:
+            return
+        series = [metric_series(run, metric, t(word, lang), colour, False) for metric, word, colour in metrics]
+        chart.set_series([s for s in series if s is not None])
+
+    return update
+
+
+# BPE trained merge by merge (text-pipeline): characters per token, and the vocabulary it grows.
+# One line each: at 80x24 a second line's name no longer fits in the legend.
+update_compression = metrics_chart((("bpe_compression", "bpe", TRAIN_COLOUR),), "compression_title")
+update_vocab_growth = metrics_chart((("bpe_vocab", "bpe", TRAIN_COLOUR),), "vocab_growth_title")
 
 
 # ---- export -------------------------------------------------------------------------------
@@ -130,6 +199,12 @@ VISUALS = (
            exports=(METRICS_CSV,)),
     Visual("fit", lambda: LineChart("fit", x_label="x", legend_values=False), update_fit, (Curve,),
            exports=(CURVES_CSV,)),
+    Visual("forecast", lambda: LineChart("predictions", x_label="t", legend_values=False), update_forecast, (Curve,),
+           exports=(CURVES_CSV,)),
+    Visual("k_error", lambda: LineChart("k-step error", x_label="k", log_y=True, legend_values=False), update_k_error,
+           (Curve,), exports=(CURVES_CSV,)),
     Visual("grad_total", lambda: LineChart("total gradient norm", log_y=True), update_grad_total, (Metrics,),
            exports=(METRICS_CSV,)),
+    Visual("compression", lambda: LineChart("compression"), update_compression, (Metrics,), exports=(METRICS_CSV,)),
+    Visual("vocab_growth", lambda: LineChart("vocabulary"), update_vocab_growth, (Metrics,), exports=(METRICS_CSV,)),
 )

@@ -1,7 +1,8 @@
 """Tables of numbers for worked examples: labelled rows and columns, two decimals, scrollable.
 
-Each table is a dict {"title", "rows", "cols", "values", "note", "emphasis"?} (see
-events.Tables). Columns that do not fit the width are elided in the middle ("…"), as the
+Each table is a dict {"title", "rows", "cols", "values", "note", "emphasis"?, "format"?} (see
+events.Tables); "format": "int" shows whole numbers with thousands separators (counts, ids); "cols_zh" are the
+column labels in Chinese, where they are words. Columns that do not fit the width are elided in the middle ("…"), as the
 heatmap does, so a 64-wide vector still reads as its first and last entries.
 
 The tables' titles, labels and notes come with the data (the lab writes them); the
@@ -29,9 +30,9 @@ GAP = "…"
 
 
 def render_table(spec: dict[str, Any], width: int, lang: str = "en") -> Table:
-    """A table's own words come with it: `title` and `note`, and `title_zh` / `note_zh`."""
+    """A table's own words come with it: `title`, `note` and `cols`, and `title_zh` / `note_zh` / `cols_zh`."""
     rows: Sequence[str] = spec["rows"]
-    cols: Sequence[str] = spec["cols"]
+    cols: Sequence[str] = spec.get(f"cols_{lang}") or spec["cols"]
     values: Sequence[Sequence[float | None]] = spec["values"]
     label_w = min(max((len(r) for r in rows), default=0), max(8, width // 2))
     shown = elide(len(cols), max(1, (width - label_w - 2) // CELL), None)
@@ -44,6 +45,7 @@ def render_table(spec: dict[str, Any], width: int, lang: str = "en") -> Table:
     for c in shown:
         table.add_column(Text(GAP if c < 0 else str(cols[c])), justify="right", no_wrap=True)
     emphasise = spec.get("emphasis") == "row_max"
+    fmt = fmt_int if spec.get("format") == "int" else fmt_cell
     summed = {c for c, name in enumerate(cols) if name.startswith("Σ")}  # a row's total is no weight
     for label, row in zip(rows, values):
         finite = [v for c, v in enumerate(row) if c not in summed and v is not None and math.isfinite(v)]
@@ -55,9 +57,14 @@ def render_table(spec: dict[str, Any], width: int, lang: str = "en") -> Table:
                 continue
             value = row[c]
             marked = top is not None and value == top and c not in summed
-            cells.append(Text(fmt_cell(value), style="bold reverse" if marked else ""))
+            cells.append(Text(fmt(value), style="bold reverse" if marked else ""))
         table.add_row(*cells)
     return table
+
+
+def fmt_int(value: float | None) -> str:
+    """A count or an id: 3,559; blank for none."""
+    return "" if value is None or not math.isfinite(value) else f"{value:,.0f}"
 
 
 class NumberTables(VerticalScroll):
