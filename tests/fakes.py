@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from nntui.spec.events import Event, Metrics
-from nntui.spec.catalog import ExperimentSpec, Param
+from nntui.spec.params import ExperimentSpec, Param
 
 SPEC = ExperimentSpec(
     name="fake",

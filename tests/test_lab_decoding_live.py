@@ -18,7 +18,7 @@ import torch
 
 from nntui.spec.events import Decoding, Metrics, from_dict
 from nntui.spec import catalog
-from nntui.spec.catalog import Param
+from nntui.spec.params import PARAM_TYPES, Param
 from nntui.lab.decoding import beam_search, greedy
 from nntui.lab.decoding_live import DecodingLive
 from nntui.lab.decoding_notes import NOTES_EOS_ID, notes_ids, notes_next_log_probs, notes_words
@@ -229,7 +229,7 @@ def test_lr_is_live():
 
 def test_text_param_validation():
     prompt = catalog.DECODING.params["prompt"]
-    assert prompt.type == "text" and "text" in catalog.PARAM_TYPES
+    assert prompt.type == "text" and "text" in PARAM_TYPES
     assert prompt.check("wi") == "wi" and prompt.parse("") == "" and prompt.parse("abcdefgh") == "abcdefgh"
     with pytest.raises(ValueError, match=r"^prompt: 'W' is not allowed \(allowed: a-z\)$"):
         prompt.parse("Wi")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from nntui.spec.catalog import ExperimentSpec
+from nntui.spec.params import ExperimentSpec
 
 __all__ = ["unknown_key", "unknown_param", "strip_name"]
 

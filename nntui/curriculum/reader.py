@@ -20,7 +20,7 @@ from nntui.curriculum.locate import FieldLocator
 from nntui.curriculum.model import LANGUAGES, Chapter, Check, Control, Lesson, LessonError, Step, Text
 from nntui.curriculum.sections import INTRO, SUMMARY, read_pages
 from nntui.spec import catalog
-from nntui.spec.catalog import ExperimentSpec, Param
+from nntui.spec.params import ExperimentSpec, Param
 
 __all__ = ["LessonReader"]
 

@@ -10,7 +10,7 @@ import torch
 
 from nntui.spec.limits import DEVICE, DeviceError, check_device_name
 from nntui.spec.events import Event
-from nntui.spec.catalog import ExperimentSpec
+from nntui.spec.params import ExperimentSpec
 
 
 class Experiment:

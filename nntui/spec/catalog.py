@@ -7,143 +7,16 @@ and `nntui list` never pays for `import torch`.
 
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass, field
-from typing import Any
-
-from nntui.spec.events import AttentionMaps, Curve, Decoding, Event, ImageGrid, LayerNorms, Metrics, Scatter, Tables, TimeNorms
-from nntui.spec.events import TokenSequence
-
-PARAM_TYPES = ("choice", "int", "float", "bool", "text")
-
-
-@dataclass(frozen=True)
-class Param:
-    """One experiment parameter.
-
-    type "text": a short string, e.g. a prompt. `max` (and `min`, if set) bound its length and
-    `choices` is the string of characters it may contain ("" allows any character).
-    """
-
-    name: str
-    type: str
-    default: Any
-    choices: tuple | str = ()  # for "text": the allowed characters, as one string
-    min: float | None = None
-    max: float | None = None
-    live: bool = False  # can change while the model trains; otherwise applies on restart
-    help: str = ""
-
-    def parse(self, text: str) -> Any:
-        """Parse a value typed on the command line; raise ValueError naming the problem."""
-        if self.type == "bool":
-            lowered = text.strip().lower()
-            if lowered in ("1", "true", "yes", "on"):
-                return True
-            if lowered in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(f"{self.name}: expected true or false, got {text!r}")
-        if self.type == "int":
-            try:
-                value = int(text)
-            except ValueError:
-                raise ValueError(f"{self.name}: expected an integer, got {text!r}") from None
-            return self.check(value)  # out of range: "hidden: 5000 is outside 1..1024"
-        if self.type == "float":
-            try:
-                return self.check(float(text))
-            except ValueError as exc:
-                if str(exc).startswith(self.name):
-                    raise
-                raise ValueError(f"{self.name}: expected a number, got {text!r}") from None
-        return self.check(text)
-
-    def check(self, value: Any) -> Any:
-        """Return the value if it fits this parameter, else raise ValueError saying why."""
-        if self.type == "choice":
-            if value not in self.choices:
-                options = ", ".join(map(str, self.choices))
-                raise ValueError(f"{self.name}: expected one of {options}, got {value!r}")
-            return value
-        if self.type == "bool":
-            if not isinstance(value, bool):
-                raise ValueError(f"{self.name}: expected true or false, got {value!r}")
-            return value
-        if self.type == "text":
-            return self._check_text(value)
-        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not is_number or (self.type == "int" and not isinstance(value, int)):
-            expected = "an integer" if self.type == "int" else "a number"
-            raise ValueError(f"{self.name}: expected {expected}, got {value!r}")
-        if value != value or (self.min is not None and value < self.min) or (
-            self.max is not None and value > self.max
-        ):
-            raise ValueError(f"{self.name}: {value} is outside {self.min}..{self.max}")
-        return float(value) if self.type == "float" else value
-
-    def _check_text(self, value: Any) -> str:
-        if not isinstance(value, str):
-            raise ValueError(f"{self.name}: expected text, got {value!r}")
-        if self.max is not None and len(value) > self.max:
-            raise ValueError(f"{self.name}: {value!r} is longer than {int(self.max)} characters")
-        if self.min is not None and len(value) < self.min:
-            raise ValueError(f"{self.name}: {value!r} is shorter than {int(self.min)} characters")
-        if self.choices:
-            for ch in value:
-                if ch not in self.choices:
-                    raise ValueError(f"{self.name}: {ch!r} is not allowed (allowed: {_ranges(self.choices)})")
-        return value
-
-
-@dataclass(frozen=True)
-class ExperimentSpec:
-    name: str
-    target: str  # "module:Class", imported only when a run starts
-    summary: str
-    params: dict[str, Param]
-    metrics: tuple[str, ...]  # names that Metrics events carry; lessons' checks may use them
-    emits: tuple[type[Event], ...] = ()  # the kinds of event its runs send (tests/test_visuals.py checks)
-    visuals: tuple[str, ...] = ()  # what a lesson layout may show (nntui/visuals checks each draws one of `emits`)
-
-    def defaults(self) -> dict[str, Any]:
-        return {name: p.default for name, p in self.params.items()}
-
-    def resolve(self, overrides: dict[str, Any]) -> dict[str, Any]:
-        """Defaults with overrides applied; unknown names and bad values raise ValueError."""
-        params = self.defaults()
-        for name, value in overrides.items():
-            if name not in self.params:
-                known = ", ".join(self.params)
-                raise ValueError(f"unknown parameter {name!r} for {self.name} (known: {known})")
-            params[name] = self.params[name].check(value)
-        return params
-
-    def load(self) -> type:
-        module, _, cls = self.target.partition(":")
-        return getattr(importlib.import_module(module), cls)
-
-
-def _ranges(chars: str | tuple) -> str:
-    """Allowed characters for messages, sorted, runs shortened: 'abc...z' -> 'a-z', 'xyz01' -> '0 1 x-z'."""
-    codes = sorted({ord(c) for c in chars})
-    parts, start = [], 0
-    for i in range(1, len(codes) + 1):
-        if i == len(codes) or codes[i] != codes[i - 1] + 1:
-            run = codes[start:i]
-            parts += [f"{chr(run[0])}-{chr(run[-1])}"] if len(run) > 2 else [chr(c) for c in run]
-            start = i
-    return " ".join(parts)
-
-
-def _params(*params: Param) -> dict[str, Param]:
-    return {p.name: p for p in params}
-
+from nntui.spec.events import (
+    AttentionMaps, Curve, Decoding, ImageGrid, LayerNorms, Metrics, Scatter, Tables, TimeNorms, TokenSequence,
+)
+from nntui.spec.params import ExperimentSpec, Param, params
 
 MNIST_MLP = ExperimentSpec(
     name="mnist-mlp",
     target="nntui.lab.mnist_mlp:MnistMLP",
     summary="A one-hidden-layer MLP on MNIST-5k with every rung of Nielsen's ladder as a parameter.",
-    params=_params(
+    params=params(
         Param("hidden", "int", 100, min=1, max=1024, help="hidden units"),
         Param("activation", "choice", "sigmoid", choices=("sigmoid", "tanh", "relu")),
         Param("cost", "choice", "cross-entropy", choices=("quadratic", "cross-entropy")),
@@ -168,7 +41,7 @@ TOY_FIT = ExperimentSpec(
     name="toy-fit",
     target="nntui.lab.toy_fit:ToyFit",
     summary="A tiny network fitting a 1-D function live: neurons, activations, depth.",
-    params=_params(
+    params=params(
         Param("target", "choice", "sine", choices=("sine", "step", "abs", "square", "line")),
         Param("hidden", "int", 8, min=1, max=256, help="units per hidden layer"),
         Param("layers", "int", 1, min=1, max=6, help="hidden layers"),
@@ -195,7 +68,7 @@ DEEP_MLP = ExperimentSpec(
     name="deep-mlp",
     target="nntui.lab.deep_mlp:DeepMLP",
     summary="A deep MLP on MNIST-5k with per-layer gradient norms: vanishing and exploding gradients.",
-    params=_params(
+    params=params(
         Param("depth", "int", 8, min=2, max=16, help="hidden layers"),
         Param("width", "int", 30, min=4, max=256, help="units per hidden layer"),
         Param("activation", "choice", "sigmoid", choices=("sigmoid", "tanh", "relu", "gelu")),
@@ -225,7 +98,7 @@ RECALL_RNN = ExperimentSpec(
     name="recall-rnn",
     target="nntui.lab.recurrent:RecallRNN",
     summary="RNN, LSTM or GRU recalling the first token after T steps: gradients through time.",
-    params=_params(
+    params=params(
         Param("cell", "choice", "rnn", choices=("rnn", "lstm", "gru"), help="tanh RNN, LSTM or GRU"),
         Param("T", "int", 50, min=2, max=200, help="sequence length: the distance to remember"),
         Param("hidden", "int", 64, min=4, max=512, help="hidden units"),
@@ -256,7 +129,7 @@ ATTENTION_LIVE = ExperimentSpec(
     name="attention-live",
     target="nntui.lab.transformer:AttentionLive",
     summary="A tiny Transformer learning a sequence task whose right attention pattern is known.",
-    params=_params(
+    params=params(
         Param("task", "choice", "reverse", choices=("reverse", "shift", "sort"),
               help="reverse: anti-diagonal; shift: copy shifted by one; sort"),
         Param("length", "int", 8, min=4, max=16, help="tokens per sequence"),
@@ -287,7 +160,7 @@ ATTENTION_STEPS = ExperimentSpec(
     name="attention-steps",
     target="nntui.lab.attention_steps:AttentionSteps",
     summary="One self-attention computation on a short sentence, every intermediate shown.",
-    params=_params(
+    params=params(
         Param("sentence", "choice", "thinking machines",
               choices=("thinking machines", "je suis étudiant", "I love deep learning"), live=True),
         Param("d_k", "int", 4, min=2, max=64, live=True, help="width of q and k per head"),
@@ -311,7 +184,7 @@ DECODING = ExperimentSpec(
     name="decoding",
     target="nntui.lab.decoding_live:DecodingLive",
     summary="Greedy, beam search and sampling on the notes' toy translator or a character model of names.",
-    params=_params(
+    params=params(
         Param("model", "choice", "names", choices=("names", "notes"),
               help="names: a character GRU trained live on 5,163 first names; notes: the notes' word table"),
         Param("prompt", "text", "wi", choices="abcdefghijklmnopqrstuvwxyz", max=8, live=True,
@@ -345,7 +218,7 @@ PLAYGROUND = ExperimentSpec(
     name="playground",
     target="nntui.lab.playground:Playground",
     summary="A small MLP classifying 2-D points of 2 to 4 classes, its decision field drawn live.",
-    params=_params(
+    params=params(
         Param("dataset", "choice", "circles",
               choices=("gaussians", "circles", "xor", "moons", "spiral", "spiral-3", "spiral-4", "blobs-3", "blobs-4"),
               help="the points: two classes, or a 3- or 4-class spiral or blobs"),
@@ -380,7 +253,7 @@ AUTOREGRESSIVE = ExperimentSpec(
     name="autoregressive",
     target="nntui.lab.autoregressive:Autoregressive",
     summary="d2l's noisy sine (T = 1,000): a window MLP or a small RNN predicting the next value, 1 to 64 steps ahead.",
-    params=_params(
+    params=params(
         Param("model", "choice", "window", choices=("window", "latent"),
               help="window: an MLP on the last tau values (d2l); latent: an RNN, h_t = g(h_{t-1}, x_{t-1})"),
         Param("tau", "int", 4, min=1, max=64, help="values the window model sees (the latent model ignores it)"),
@@ -402,7 +275,7 @@ TEXT_PIPELINE = ExperimentSpec(
     name="text-pipeline",
     target="nntui.lab.text_pipeline:TextPipeline",
     summary="A text to tokens (characters, words, BPE), a vocabulary and ids; BPE trained one merge a step.",
-    params=_params(
+    params=params(
         Param("work", "choice", "hamlet",
               choices=("hamlet", "macbeth", "julius_caesar", "romeo_and_juliet", "sonnets", "tempest", "lear",
                        "othello", "midsummer_nights_dream"),
@@ -429,7 +302,7 @@ WORD2VEC = ExperimentSpec(
     name="word2vec",
     target="nntui.lab.word2vec:Word2Vec",
     summary="Skip-gram with negative sampling on Shakespeare's words: a 2-D map and nearest neighbours, live.",
-    params=_params(
+    params=params(
         # Set by `nntui open LESSON --text FILE` (checked there first); no control shows it.
         Param("text_file", "text", "", max=4096, help="a UTF-8 text file to use instead of Shakespeare (empty: none)"),
         Param("word", "text", "king", max=30, live=True, help="the word whose nearest neighbours are listed"),
