@@ -143,7 +143,7 @@ class Autoregressive(Experiment):
         self.optimizer.step()
         self.step_count += 1
         step = self.step_count
-        if step == 1 or step % self.params["eval_every"] == 0 or step == self.total_steps:
+        if self.is_due(step, "eval_every"):
             events += self.evaluate()
         return events
 

@@ -41,10 +41,11 @@ class Experiment:
         """How long a run trains: the `steps` parameter where the experiment has one."""
         return self.params.get("steps")
 
-    def is_probe_step(self, step: int) -> bool:
-        """Whether step (counted from 1) takes the experiment's probe: the first, every
-        `probe_every`, and the last, so a finished run always shows its final state."""
-        return step == 1 or step % self.params["probe_every"] == 0 or step == self.total_steps
+    def is_due(self, step: int, every: str = "probe_every") -> bool:
+        """Whether step (counted from 1) reports what the parameter `every` paces (a probe, an
+        evaluation): the first, every `params[every]`-th, and the last, so a finished run
+        always shows its final state. Read at every step: such a parameter may change live."""
+        return step == 1 or step % self.params[every] == 0 or step == self.total_steps
 
     def step(self) -> list[Event]:
         raise NotImplementedError

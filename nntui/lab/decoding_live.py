@@ -105,7 +105,7 @@ class DecodingLive(Experiment):
             self.last_loss = self.lm.train_step()
             values["train_loss"] = self.last_loss
         self.step_count = step
-        if not self.is_probe_step(step) or self.diverged:
+        if not self.is_due(step) or self.diverged:
             return [Metrics(step, values)]  # a nan loss: the driver reports the divergence
         decoding = self.decode(step)
         return [Metrics(step, values | self.last), decoding]

@@ -151,7 +151,7 @@ class DeepMLP(ShuffledEpochs, Experiment):
 
         batch = self._next_batch()
         step = self.step_count + 1
-        probing = self.is_probe_step(step)
+        probing = self.is_due(step)
         max_norm = self.params["max_norm"] if self.params["clip"] else None
         if probing:
             # One backward pass that also returns dL/dz^l for every layer's weighted input z^l:

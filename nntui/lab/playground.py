@@ -238,7 +238,7 @@ class Playground(Experiment):
         loss.backward()
         step = self.step_count = self.step_count + 1
         events: list[Event] = []
-        evaluating = step == 1 or step % self.params["eval_every"] == 0 or step == self.total_steps
+        evaluating = self.is_due(step, "eval_every")
         if evaluating:
             norms = self.probe()  # this mini-batch's gradients, before the update
             events.append(LayerNorms(step, self.layer_names, norms.weight, norms.bias, norms.total, [],

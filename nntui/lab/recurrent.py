@@ -170,7 +170,7 @@ class RecallRNN(Experiment):
     def step(self) -> list[Event]:
         p = self.params
         step = self.step_count + 1
-        probe = self.is_probe_step(step)
+        probe = self.is_due(step)
         tokens, targets = self.batch()
 
         self.optimizer.zero_grad()

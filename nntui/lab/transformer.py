@@ -233,7 +233,7 @@ class AttentionLive(Experiment):
         events: list[Event] = [
             Metrics(step, {"train_loss": self.last_loss, "token_accuracy": self.last_accuracy})
         ]
-        if self.is_probe_step(step):
+        if self.is_due(step):
             events += self.probe(step)
         return events
 

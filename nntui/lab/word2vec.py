@@ -110,7 +110,7 @@ class Word2Vec(Experiment):
         step = self.step_count = self.step_count + 1
 
         events: list[Event] = []
-        reporting = step == 1 or step % self.params["eval_every"] == 0 or step == self.total_steps
+        reporting = self.is_due(step, "eval_every")
         if reporting:
             events.append(Metrics(step, self.measure(), epoch=self.pairs_seen / len(self.centres)))
         now = time.perf_counter()
