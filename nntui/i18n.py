@@ -6,6 +6,8 @@ WORDS: dict[str, tuple[str, str]] = {
     # ---- the live panels (nntui/widgets, nntui/visuals); "{name}" fields are filled in
     "train": ("train", "训练"),
     "test": ("test", "测试"),
+    "val": ("val", "验证"),
+    "loss_time": ("loss vs seconds", "损失与训练秒数"),
     "defaults": ("defaults", "默认"),
     "accuracy": ("accuracy", "准确率"),
     "token_accuracy": ("token accuracy", "词元准确率"),
@@ -14,6 +16,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "model": ("model", "模型"),
     "forecast": ("predictions", "预测"),
     "k_error": ("k-step error", "k 步预测误差"),
+    "length_accuracy": ("accuracy by length", "按长度的准确率"),
     "window": ("window", "窗口"),
     "latent": ("latent", "隐状态"),
     "before_clip": ("before clip", "裁剪前"),

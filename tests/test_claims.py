@@ -70,13 +70,15 @@ def identifiers_of(lesson) -> set[str]:
 
 
 def data_words(events) -> set[str]:
-    """Words of the text a model works on (a token strip's tokens, a table's row labels: e.g. an
-    English passage cut into words): the lesson's data, not the UI's words, whatever the language."""
-    from nntui.spec.events import Scatter, Tables, TokenSequence
+    """Words of the text a model works on or writes (a token strip's tokens, a table's row labels,
+    a language model's samples: e.g. an English passage cut into words): the lesson's data, not
+    the UI's words, whatever the language. (So a UI word that is also in the data goes unseen.)"""
+    from nntui.spec.events import Scatter, Tables, TextSample, TokenSequence
 
     texts = [token for e in events if isinstance(e, TokenSequence) for token in e.tokens]
     texts += [name for e in events if isinstance(e, Scatter) for name in e.names]  # a word map's words
     texts += [row for e in events if isinstance(e, Tables) for table in e.tables for row in table["rows"]]
+    texts += [e.text for e in events if isinstance(e, TextSample)]  # what a language model wrote
     return {word for text in texts for word in re.findall(r"[A-Za-z]+", text)}
 
 

@@ -8,7 +8,8 @@ and `nntui list` never pays for `import torch`.
 from __future__ import annotations
 
 from nntui.spec.events import (
-    AttentionMaps, Curve, Decoding, ImageGrid, LayerNorms, Metrics, Scatter, Tables, TimeNorms, TokenSequence,
+    AttentionMaps, Curve, Decoding, ImageGrid, LayerNorms, Metrics, Scatter, Tables, TextSample, TimeNorms,
+    TokenSequence,
 )
 from nntui.spec.params import ExperimentSpec, Param, params
 
@@ -329,10 +330,64 @@ WORD2VEC = ExperimentSpec(
     visuals=("word_map", "tables", "loss"),
 )
 
+CHAR_LM = ExperimentSpec(
+    name="char-lm",
+    target="nntui.lab.char_lm:CharLM",
+    summary="Character language models compared: bigram counts, RNN, LSTM, GRU, a causal CNN and a tiny GPT.",
+    params=params(
+        Param("corpus", "choice", "names", choices=("names", "shakespeare"),
+              help="names: 5,163 first names; shakespeare: the shipped works, 64-character windows"),
+        Param("model", "choice", "gru", choices=("bigram", "rnn", "lstm", "gru", "cnn", "gpt"),
+              help="bigram: a table of counts; rnn/lstm/gru: one recurrent layer; cnn: causal convolution; "
+                   "gpt: 2 causal Transformer blocks"),
+        Param("kernel", "int", 3, min=1, max=8, help="cnn: characters each output sees (n of the n-gram)"),
+        Param("lr", "float", 1e-2, min=1e-5, max=1.0, live=True, help="Adam learning rate (bigram: unused)"),
+        Param("batch", "int", 64, min=1, max=1024, help="names (or text windows) per step"),
+        Param("temperature", "float", 1.0, min=0.05, max=5.0, live=True, help="samples: softmax(logits / T)"),
+        Param("steps", "int", 3000, min=1, max=1_000_000, help="steps to train at most"),
+        Param("seconds", "float", 8.0, min=0.0, max=3600.0,
+              help="stop after this many seconds of training (0: only steps)"),
+        Param("eval_every", "int", 50, min=1, max=10_000, live=True,
+              help="steps between validation losses and samples"),
+    ),
+    # val_loss: cross entropy on held-out names (text), nats a character; perplexity = e^val_loss;
+    # wall_s: seconds spent in training steps so far; parameters: trainable weights (bigram: counts).
+    metrics=("step", "epoch", "train_loss", "val_loss", "perplexity", "wall_s", "parameters"),
+    emits=(Metrics, TextSample),
+    visuals=("loss", "loss_time", "text_stream"),
+)
+
+SEQ2SEQ = ExperimentSpec(
+    name="seq2seq",
+    target="nntui.lab.seq2seq:Seq2SeqLive",
+    summary="A GRU encoder-decoder translating a toy language that reverses word order, with and without attention.",
+    params=params(
+        Param("attention", "bool", True, help="decoder attends over the encoder states (off: the final state only)"),
+        Param("max_len", "int", 12, min=4, max=20, help="sentences of 1..max_len words, in training and test"),
+        Param("hidden", "int", 64, min=8, max=256, help="GRU state size: the context vector's length"),
+        Param("embed", "int", 16, min=4, max=128, help="word embedding size"),
+        Param("teacher_forcing", "float", 1.0, min=0.0, max=1.0, live=True,
+              help="share of training batches fed the right previous word (else the model's own guess)"),
+        Param("beam_width", "int", 3, min=1, max=8, live=True, help="beams kept per step when decoding the example"),
+        Param("lr", "float", 3e-3, min=1e-5, max=1.0, live=True, help="Adam learning rate"),
+        Param("batch", "int", 64, min=1, max=1024, help="sentences per step"),
+        Param("steps", "int", 1500, min=1, max=1_000_000, help="steps to train"),
+        Param("eval_every", "int", 20, min=1, max=10_000, live=True,
+              help="steps between test evaluations, attention maps and decodings"),
+    ),
+    # accuracy: greedy exact match over the test set (32 sentences of each length); acc_short /
+    # acc_long: over lengths 1-5 / the five longest; attn_on_target: mean attention on the right
+    # (mirrored) input word; beam_*/greedy_logp: log P of the example's beam and greedy answers.
+    metrics=("step", "train_loss", "accuracy", "acc_short", "acc_long", "attn_on_target", "beam_logp",
+             "greedy_logp", "beam_gain"),
+    emits=(Metrics, Curve, AttentionMaps, Decoding),
+    visuals=("attention", "length_accuracy", "beam_tree", "loss"),
+)
+
 EXPERIMENTS: dict[str, ExperimentSpec] = {
     spec.name: spec
     for spec in (MNIST_MLP, TOY_FIT, DEEP_MLP, RECALL_RNN, ATTENTION_LIVE, ATTENTION_STEPS, DECODING, PLAYGROUND,
-                 AUTOREGRESSIVE, TEXT_PIPELINE, WORD2VEC)
+                 AUTOREGRESSIVE, TEXT_PIPELINE, WORD2VEC, CHAR_LM, SEQ2SEQ)
 }
 
 

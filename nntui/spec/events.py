@@ -147,7 +147,9 @@ class AttentionMaps(Event):
 
     `weights` is (layers, heads, T, T), rows = queries, columns = keys, each row summing to 1;
     `stages` may add the same shape for "raw", "scaled" and "masked" scores (masked: -inf above
-    the diagonal under a causal mask).
+    the diagonal under a causal mask). Self-attention names the T tokens once, in `tokens`;
+    cross-attention (a decoder's queries over an encoder's keys) gives (layers, heads, Tq, Tk)
+    with `tokens` the Tq queries and `key_tokens` the Tk keys.
     """
 
     kind: ClassVar[str] = "attention"
@@ -156,6 +158,12 @@ class AttentionMaps(Event):
     tokens: list[str]
     weights: np.ndarray
     stages: dict[str, np.ndarray] = field(default_factory=dict)
+    key_tokens: list[str] = field(default_factory=list)  # empty: the keys are `tokens` (self-attention)
+
+    @property
+    def keys(self) -> list[str]:
+        """The tokens the columns stand for."""
+        return self.key_tokens or self.tokens
 
     @property
     def coalesce_key(self) -> tuple:

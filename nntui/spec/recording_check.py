@@ -131,7 +131,12 @@ def _attention(d: dict) -> None:
     f.float32(weights, "weights")
     shape = weights.shape
     layers, heads, queries, keys = shape
-    if queries != keys or (queries and queries != len(tokens)):
+    key_tokens = f.texts(d.get("key_tokens", []), "key_tokens", f.MAX_SIDE)
+    if key_tokens:  # cross-attention: queries over other tokens' keys
+        if queries != len(tokens) or keys != len(key_tokens):
+            raise Invalid(f"weights: shape {shape} does not fit {len(tokens)} query and {len(key_tokens)} key "
+                          "tokens (layers, heads, Tq, Tk)")
+    elif queries != keys or (queries and queries != len(tokens)):
         raise Invalid(f"weights: shape {shape} does not fit {len(tokens)} tokens (layers, heads, T, T)")
     if layers > f.MAX_SIDE or heads > f.MAX_SIDE:
         raise Invalid(f"weights: {layers} layers x {heads} heads; at most {f.MAX_SIDE} each")

@@ -20,11 +20,11 @@ def update_attention(panel: AttentionPanel, history: History, lang: str = "en") 
 def _attention_rows(events: list[Event]) -> Rows:
     for run, event in numbered(events):
         if isinstance(event, AttentionMaps):
-            tokens = event.tokens
+            queries, keys = event.tokens, event.keys
             weights = event.weights
             cells = itertools.product(*(range(n) for n in weights.shape))
             for (layer, head, query, key), weight in zip(cells, weights.reshape(-1).tolist()):
-                yield [run, event.step, layer, head, query, key, _token(tokens, query), _token(tokens, key), weight]
+                yield [run, event.step, layer, head, query, key, _token(queries, query), _token(keys, key), weight]
 
 
 def _token(tokens: list[str], i: int) -> str:

@@ -16,6 +16,10 @@ from nntui.visuals.base import (
 from nntui.widgets.chart import LineChart
 from nntui.widgets.chart_series import Series
 
+# The loss on data the model never trains on: a test set, or a validation set (language models).
+HELD_OUT_LOSS = ("test_loss", "val_loss")
+_LOSS_WORD = {"test_loss": "test", "val_loss": "val"}
+
 
 def update_loss(chart: LineChart, history: History, lang: str = "en") -> None:
     chart.lang = lang
@@ -24,14 +28,34 @@ def update_loss(chart: LineChart, history: History, lang: str = "en") -> None:
     current = history.current
     series = []
     for run in history.runs[:-1]:
-        metric = first_of(run, "test_loss", "train_loss")
+        metric = first_of(run, *HELD_OUT_LOSS, "train_loss")
         if metric is not None:
-            name = f"{run_label(run, lang)} {t('test' if metric == 'test_loss' else 'train', lang)}"
+            name = f"{run_label(run, lang)} {t(_LOSS_WORD.get(metric, 'train'), lang)}"
             series.append(metric_series(run, metric, name, run_colour(run), True, smooth=metric == "train_loss"))
     if current is not None:
         series.append(metric_series(current, "train_loss", t("train", lang), TRAIN_COLOUR, False, smooth=True))
-        series.append(metric_series(current, "test_loss", t("test", lang), TEST_COLOUR, False))
+        held_out = first_of(current, *HELD_OUT_LOSS)
+        if held_out is not None:
+            series.append(metric_series(current, held_out, t(_LOSS_WORD[held_out], lang), TEST_COLOUR, False))
     chart.set_series([s for s in series if s is not None])
+
+
+def update_loss_time(chart: LineChart, history: History, lang: str = "en") -> None:
+    """Validation loss against the seconds each run has spent training (wall_s): every run in its
+    own colour, earlier ones dimmed and named by their label, so models that take steps of very
+    different cost compare at equal time. Runs without both metrics are left out."""
+    chart.lang = lang
+    chart.set_title(t("loss_time", lang))
+    series = []
+    for run in history.runs:
+        loss, seconds = run.series.get("val_loss"), run.series.get("wall_s")
+        if loss is None or seconds is None or not len(loss):
+            continue
+        n = min(len(loss), len(seconds))  # reported together; a batch may hold one before the other
+        earlier = run is not history.current
+        name = run_label(run, lang) if earlier else t("val", lang)
+        series.append(Series(name, seconds.y[:n], loss.y[:n], run_colour(run) if earlier else TEST_COLOUR, earlier))
+    chart.set_series(series)
 
 
 # Accuracy on the training data: measured on a fixed subset, or (noisy) batch by batch.
@@ -112,15 +136,29 @@ def update_k_error(chart: LineChart, history: History, lang: str = "en") -> None
     beside it, dimmed, each in its run's colour (a window model next to a latent one)."""
     chart.lang = lang
     chart.set_title(t("k_error", lang))
+    chart.set_series(every_runs_curve(history, "k_error", lang))
+
+
+def update_length_accuracy(chart: LineChart, history: History, lang: str = "en") -> None:
+    """Accuracy against input length (a Curve "by_length"): the current run bright, the earlier
+    runs beside it, dimmed (a seq2seq without attention next to one with)."""
+    chart.lang = lang
+    chart.set_title(t("length_accuracy", lang))
+    chart.set_series(every_runs_curve(history, "by_length", lang))
+
+
+def every_runs_curve(history: History, name: str, lang: str) -> list[Series]:
+    """The Curve `name` of every run, each in its run's colour, earlier ones dimmed and named
+    by their label."""
     series: list[Series] = []
     for run in history.runs:
-        curve = run.curves.get("k_error")
+        curve = run.curves.get(name)
         if curve is not None:
             earlier = run is not history.current
             prefix = f"{run_label(run, lang)} " if earlier else ""
-            colours = {name: run_colour(run) for name in curve.series}
+            colours = {key: run_colour(run) for key in curve.series}
             series += curve_series(curve, lang, colours, dim=earlier, prefix=prefix)
-    chart.set_series(series)
+    return series
 
 
 def update_grad_total(chart: LineChart, history: History, lang: str = "en") -> None:
@@ -195,11 +233,16 @@ CURVES_CSV = csv_table("curves.csv", ("step", "name", "series", "x", "y"), _curv
 
 VISUALS = (
     Visual("loss", lambda: LineChart("loss", log_y=True), update_loss, (Metrics,), exports=(METRICS_CSV,)),
+    Visual("loss_time", lambda: LineChart("loss against time", x_label="s", log_y=True), update_loss_time,
+           (Metrics,), exports=(METRICS_CSV,)),
     Visual("accuracy", lambda: LineChart("accuracy", y_min=0.0, y_max=1.0), update_accuracy, (Metrics,),
            exports=(METRICS_CSV,)),
     Visual("fit", lambda: LineChart("fit", x_label="x", legend_values=False), update_fit, (Curve,),
            exports=(CURVES_CSV,)),
     Visual("forecast", lambda: LineChart("predictions", x_label="t", legend_values=False), update_forecast, (Curve,),
+           exports=(CURVES_CSV,)),
+    Visual("length_accuracy", lambda: LineChart("accuracy by length", x_label="length", y_min=0.0, y_max=1.0,
+                                                legend_values=False), update_length_accuracy, (Curve,),
            exports=(CURVES_CSV,)),
     Visual("k_error", lambda: LineChart("k-step error", x_label="k", log_y=True, legend_values=False), update_k_error,
            (Curve,), exports=(CURVES_CSV,)),

@@ -116,6 +116,9 @@ class AttentionPanel(Vertical):
     def _draw(self) -> None:
         maps, lang = self.maps, self._lang
         if maps is None or maps.weights.size == 0:
+            # A run without attention (or none yet): never leave an earlier run's map in view.
+            self.heatmap.show(np.zeros((0, 0)), title=t("attention", lang))
+            self.grid.show([], title=t("attention", lang))
             return
         layers, heads = maps.weights.shape[:2]
         layer = self.layer % layers
@@ -147,7 +150,7 @@ class AttentionPanel(Vertical):
         full = f"{t('attention', lang)} · {layer_name} · {which} · {stage_name} · {at_step}"
         compact = f"L{layer + 1}/{layers} {short} {t(f'stage_{stage}_short', lang)} @{maps.step:,}"
         fits = self.size.width == 0 or cell_len(full) + 24 <= self.size.width  # room left for the cursor's value
-        self.heatmap.show(matrix, row_labels=maps.tokens, col_labels=maps.tokens, title=full if fits else compact,
+        self.heatmap.show(matrix, row_labels=maps.tokens, col_labels=maps.keys, title=full if fits else compact,
                           masked=masked[layer].all(axis=0) if masked.any() else None)
 
 
