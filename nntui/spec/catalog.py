@@ -384,10 +384,57 @@ SEQ2SEQ = ExperimentSpec(
     visuals=("attention", "length_accuracy", "beam_tree", "loss"),
 )
 
+CONTEXTUAL = ExperimentSpec(
+    name="contextual",
+    target="nntui.lab.contextual:ContextualEmbeddings",
+    summary="ELMo, small: a bidirectional LSTM language model of Shakespeare's words; one word's vectors in context.",
+    params=params(
+        Param("word", "text", "will", max=30, live=True, help="the word whose uses are compared"),
+        Param("lr", "float", 1e-2, min=1e-5, max=1.0, live=True, help="Adam learning rate"),
+        Param("batch", "int", 16, min=1, max=256, help="windows of 32 words per step"),
+        Param("steps", "int", 300, min=1, max=1_000_000, help="steps to train"),
+        Param("eval_every", "int", 50, min=1, max=10_000, live=True, help="steps between measurements"),
+    ),
+    # val_*: held-out cross entropy (nats a word) of the forward LM, the backward LM, their mean.
+    # will_* / lie_*: mean cosine within a sense minus across senses (noun vs verb, labelled by the
+    # word before; nntui/lab/bilm.py), on [h_fwd; h_bwd] and on each half. word_*: the typed word.
+    metrics=("step", "epoch", "train_loss", "val_fwd", "val_bwd", "val_loss", "will_within", "will_across",
+             "will_gap", "will_gap_fwd", "will_gap_bwd", "lie_gap", "lie_gap_fwd", "lie_gap_bwd", "word_uses",
+             "word_cos", "word_gap"),
+    emits=(Metrics, Tables),
+    visuals=("tables", "loss"),
+)
+
+GPT_FINETUNE = ExperimentSpec(
+    name="gpt-finetune",
+    target="nntui.lab.gpt_finetune:GPTFinetune",
+    summary="The tiny GPT pretrained on Shakespeare (L1), prompted, then fine-tuned on a task with L2 or L3 = L2 + λ·L1.",
+    params=params(
+        Param("pretrain_steps", "int", 150, min=0, max=100_000,
+              help="next-character pretraining steps before fine-tuning (0: the classifier from scratch)"),
+        Param("steps", "int", 300, min=1, max=1_000_000, help="steps in all: pretraining, then fine-tuning"),
+        Param("lam", "float", 0.0, min=0.0, max=10.0, live=True, help="λ in L3 = L2 + λ·L1 while fine-tuning"),
+        Param("labels", "int", 256, min=2, max=10_000, help="labelled lines to fine-tune on, half scrambled"),
+        Param("lr", "float", 3e-3, min=1e-5, max=1.0, help="Adam learning rate while pretraining"),
+        Param("finetune_lr", "float", 1e-3, min=1e-5, max=1.0, help="Adam learning rate while fine-tuning"),
+        Param("batch", "int", 16, min=1, max=1024, help="pretraining windows of 64 characters per step"),
+        Param("temperature", "float", 1.0, min=0.05, max=5.0, live=True, help="samples: softmax(logits / T)"),
+        Param("eval_every", "int", 25, min=1, max=10_000, live=True, help="steps between measurements and samples"),
+    ),
+    # val_loss: L1 on held-out Shakespeare; train_loss: what is minimised (L1, then L3); task_loss: L2;
+    # aux_loss: L1 on the task's lines; *_accuracy: real line or scrambled (chance 0.5);
+    # zero_shot / one_shot / few_shot: prompts whose speaker format the pretrained model completes.
+    metrics=("step", "train_loss", "val_loss", "task_loss", "aux_loss", "train_accuracy", "test_accuracy",
+             "zero_shot", "one_shot", "few_shot"),
+    emits=(Metrics, TextSample),
+    visuals=("loss", "accuracy", "text_stream"),
+)
+
 EXPERIMENTS: dict[str, ExperimentSpec] = {
     spec.name: spec
     for spec in (MNIST_MLP, TOY_FIT, DEEP_MLP, RECALL_RNN, ATTENTION_LIVE, ATTENTION_STEPS, DECODING, PLAYGROUND,
-                 AUTOREGRESSIVE, TEXT_PIPELINE, WORD2VEC, CHAR_LM, SEQ2SEQ)
+                 AUTOREGRESSIVE, TEXT_PIPELINE, WORD2VEC, CHAR_LM, SEQ2SEQ, CONTEXTUAL,
+                 GPT_FINETUNE)
 }
 
 
