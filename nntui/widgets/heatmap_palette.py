@@ -19,7 +19,7 @@ from textual.color import Color
 from textual.strip import Strip
 
 from .numbers import fmt_norm
-from .shading import SHADES, fade, fit_text, strip_of_width
+from .shading import SHADES, fade, fit_text, merge_runs, strip_of_width
 
 STEPS = 32
 MASK_GLYPH = "·"
@@ -195,34 +195,24 @@ class HeatmapStyles:
         """
         if no_color:
             return self._shade_runs(index[r0].tolist(), r0 == cur_r, col_shown, cw, cur_c)
-        runs: Runs = []
         up_row = index[r0].tolist()
         lo_row = index[r1].tolist() if r1 >= 0 else None
-        prev: Style | None = None
-        text = ""
-        for c in col_shown:
-            if c < 0:
-                style, cell = self.muted, HGAP + " " * (cw - 1)
-            else:
+
+        def cells():
+            for c in col_shown:
+                if c < 0:
+                    yield HGAP + " " * (cw - 1), self.muted
+                    continue
                 up = up_row[c]
                 lo = self.BACKGROUND if lo_row is None else lo_row[c]
                 up, lo = (self.MASKED if up < 0 else up), (self.MASKED if lo < 0 else lo)
                 if cw >= 2 and c == cur_c and r0 == cur_r and r1 == cur_r:
                     # the cursor (scaled cells only): a mark on the cell's colour
-                    style = self.cursor(up)
-                    cell = fit_text(CURSOR_MARK, cw, "center")
+                    yield fit_text(CURSOR_MARK, cw, "center"), self.cursor(up)
                 else:
-                    style = self.pair(up, lo)
-                    cell = UPPER * cw
-            if style is prev:
-                text += cell
-            else:
-                if text:
-                    runs.append((text, prev))  # type: ignore[arg-type]
-                prev, text = style, cell
-        if text:
-            runs.append((text, prev))  # type: ignore[arg-type]
-        return runs
+                    yield UPPER * cw, self.pair(up, lo)
+
+        return merge_runs(cells())
 
     def _shade_runs(self, row: list[int], on_cursor_row: bool, col_shown: list[int], cw: int, cur_c: int) -> Runs:
         runs: Runs = []

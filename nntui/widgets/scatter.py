@@ -31,7 +31,7 @@ from textual.strip import Strip
 from nntui.i18n import t
 
 from .colours import CLASS_COLOURS
-from .shading import AppFreeRender, LineCacheWidget, fade, fit_text, parse_color, strip_of_width
+from .shading import AppFreeRender, LineCacheWidget, fade, fit_text, merge_runs, parse_color, strip_of_width
 
 FILLED = "●▲■◆★✚"
 HOLLOW = "○△□◇☆✛"
@@ -365,27 +365,18 @@ class ScatterField(AppFreeRender, LineCacheWidget, can_focus=True):
 
     def _colour_line(self, up: list[int], lo: list[int], marks: dict, cur: int, cur_half: int, focused: bool,
                      st: ScatterStyles) -> Runs:
-        runs: Runs = []
-        prev: Style | None = None
-        text = ""
-        for c in range(len(up)):
-            mark = marks.get(c)
-            if c == cur:
-                style, cell = st.cursor(lo[c] if cur_half else up[c], focused), CURSOR
-            elif mark is not None:
-                glyph, k, half = mark
-                style, cell = st.point(k, lo[c] if half else up[c]), glyph
-            else:
-                style, cell = st.pair(up[c], lo[c]), UPPER
-            if style is prev:
-                text += cell
-            else:
-                if text:
-                    runs.append((text, prev))  # type: ignore[arg-type]
-                prev, text = style, cell
-        if text:
-            runs.append((text, prev))  # type: ignore[arg-type]
-        return runs
+        def cells():
+            for c in range(len(up)):
+                mark = marks.get(c)
+                if c == cur:
+                    yield CURSOR, st.cursor(lo[c] if cur_half else up[c], focused)
+                elif mark is not None:
+                    glyph, k, half = mark
+                    yield glyph, st.point(k, lo[c] if half else up[c])
+                else:
+                    yield UPPER, st.pair(up[c], lo[c])
+
+        return merge_runs(cells())
 
     def _shade_line(self, shades: list[int], marks: dict, cur: int, st: ScatterStyles) -> Runs:
         chars = []

@@ -60,6 +60,24 @@ def strip_from_runs(runs: Iterable[tuple[str, Style]]) -> Strip:
     return Strip(segments, sum(cell_len(s.text) for s in segments))
 
 
+def merge_runs(cells: Iterable[tuple[str, Style]]) -> list[tuple[str, Style]]:
+    """(text, style) cells joined into runs: neighbours of one style (the same object, as the
+    widgets' style caches hand out) become one segment."""
+    runs: list[tuple[str, Style]] = []
+    prev: Style | None = None
+    text = ""
+    for cell, style in cells:
+        if style is prev:
+            text += cell
+        else:
+            if text:
+                runs.append((text, prev))  # type: ignore[arg-type]
+            prev, text = style, cell
+    if text:
+        runs.append((text, prev))  # type: ignore[arg-type]
+    return runs
+
+
 def strip_of_width(runs: Iterable[tuple[str, Style]], width: int, pad: Style) -> Strip:
     """A strip of exactly `width` cells from `runs`: padded with `pad`, or cut.
 
