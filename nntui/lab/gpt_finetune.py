@@ -5,13 +5,13 @@ course notes call L1. Then, up to `steps`: fine-tuning on the labelled task (rea
 scrambled?) with a classifier, Linear(width, 2), reading the last block's state at the "\n" that
 ends the line. The task loss is L2 (cross entropy of the label); with `lam` = λ > 0 the model
 minimises the notes' L3 = L2 + λ·L1, L1 here the next-character loss on the task's own lines, as
-GPT-1 did. pretrain_steps = 0 trains the same classifier from scratch, for every step.
+GPT-1 did (its real lines only: the scrambled ones are not language). pretrain_steps = 0 trains the same classifier from scratch, for every step.
 
 Every `eval_every` steps it reports:
   train_loss     the mean loss minimised since the last report: L1 while pretraining, then L3
                  (which is L2 when λ = 0)
   val_loss       L1 on held-out Shakespeare: does the model still know the language?
-  task_loss      L2 and aux_loss, L1 on the task's lines (fine-tuning only)
+  task_loss      L2 and aux_loss, L1 on the task's real lines (fine-tuning only)
   test_accuracy  on 512 held-out lines, half of them scrambled (chance 0.5); train_accuracy on
                  the labelled lines it fine-tunes on
 and a TextSample: a line sampled at `temperature` after a line break.
@@ -20,10 +20,16 @@ At the end of pretraining, prompting without any fine-tuning: zero_shot, one_sho
 (two examples) are the share of 120 prompts whose speaker-name format the model completes
 greedily (gpt_data.Prompt); half of them end in "." and a line break, half in the line break
 alone, so always writing one format scores 0.5. One prompt of each k joins the samples.
+
+Pretraining is deterministic given its settings and seed: a run whose pretraining matches an
+earlier one in this process replays it (the same events, then the same weights) instead of
+recomputing it. GPT pretrains once and fine-tunes many times; so do the lesson's pages.
 """
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -41,6 +47,21 @@ SAMPLE_CHARS = 60
 FINETUNE_BATCH = 32
 
 _CORPUS: Shakespeare | None = None
+
+
+@dataclass(frozen=True)
+class Pretrained:
+    """A finished pretraining: the events of each of its steps, and the state it ended in."""
+
+    events: tuple[tuple[Event, ...], ...]
+    model: dict[str, torch.Tensor]
+    rng: tuple[torch.Tensor, torch.Tensor, torch.Tensor]  # torch's, the batches', the samples'
+    last: dict[str, float]
+
+
+_PRETRAINED: dict[tuple, Pretrained] = {}  # oldest first
+KEEP_PRETRAINED = 4  # about 0.5 MB each: a class's trainer processes must not grow without bound
+KEYED = ("pretrain_steps", "lr", "batch", "eval_every", "temperature")  # a pretraining's settings
 
 
 def corpus() -> Shakespeare:
@@ -78,6 +99,10 @@ class GPTFinetune(Experiment):
         self.task_losses: list[float] = []
         self.aux_losses: list[float] = []
         self.last: dict[str, float] = {}
+        self.key: tuple | None = pretraining_key(self.params, seed, device)
+        whole = self.pretraining and p["steps"] >= p["pretrain_steps"]  # else its last report differs
+        self.replay = _PRETRAINED.get(self.key) if whole else None
+        self.recorded: list[tuple[Event, ...]] = []
 
     def _optimizer(self) -> torch.optim.Optimizer:
         if self.pretraining:
@@ -86,6 +111,8 @@ class GPTFinetune(Experiment):
         return torch.optim.Adam(weights, lr=self.params["finetune_lr"])
 
     def step(self) -> list[Event]:
+        if self.replay is not None and self.pretraining:
+            return self.replayed()
         self.model.train()
         loss = self.pretrain_loss() if self.pretraining else self.finetune_loss()
         self.optimizer.zero_grad(set_to_none=True)
@@ -99,6 +126,41 @@ class GPTFinetune(Experiment):
             events += self.report(step)
         if boundary:  # pretraining is over: prompt the model as it is, then fine-tune it
             events += self.prompting(step)
+        if self.pretraining:
+            self.recorded.append(tuple(events))
+        if boundary:
+            self.remember()
+            self.pretraining = False
+            self.optimizer = self._optimizer()
+        return events
+
+    def set_param(self, name: str, value: Any) -> list[Event]:
+        if name in KEYED:  # its events now differ from a fresh run's: do not keep them
+            self.key = None
+        return super().set_param(name, value)
+
+    def remember(self) -> None:
+        """Keep this pretraining for later runs with the same settings."""
+        if self.key is not None:
+            rng = (torch.get_rng_state(), self.generator.get_state(), self.sampler.get_state())
+            _PRETRAINED.pop(self.key, None)
+            _PRETRAINED[self.key] = Pretrained(tuple(self.recorded), copy.deepcopy(self.model.state_dict()),
+                                               rng, dict(self.last))
+            while len(_PRETRAINED) > KEEP_PRETRAINED:
+                del _PRETRAINED[next(iter(_PRETRAINED))]
+        self.recorded = []
+
+    def replayed(self) -> list[Event]:
+        assert self.replay is not None
+        step = self.step_count = self.step_count + 1
+        events = list(self.replay.events[step - 1])
+        if step == self.params["pretrain_steps"]:
+            self.model.load_state_dict(self.replay.model)
+            rng, batches, samples = self.replay.rng
+            torch.set_rng_state(rng)
+            self.generator.set_state(batches)
+            self.sampler.set_state(samples)
+            self.last = dict(self.replay.last)
             self.pretraining = False
             self.optimizer = self._optimizer()
         return events
@@ -110,6 +172,7 @@ class GPTFinetune(Experiment):
     def finetune_loss(self) -> torch.Tensor:
         rows = torch.randint(0, len(self.task), (FINETUNE_BATCH,), generator=self.generator)
         tokens, targets, last, labels = self.task.rows(rows)
+        targets[labels == 0] = IGNORE  # L1 on the real lines only: scrambled text would teach it nonsense
         hidden = states(self.model, tokens)
         task_loss = F.cross_entropy(self.classifier(hidden[torch.arange(len(rows)), last]), labels)  # L2
         aux_loss = F.cross_entropy(self.model.head(hidden).flatten(0, 1), targets.flatten(), ignore_index=IGNORE)
@@ -148,7 +211,7 @@ class GPTFinetune(Experiment):
             values[metric] = right / len(prompts)
             example = prompts[-1]  # one of "A Midsummer Night's Dream", whose names end in a line break
             completion = self.generate(example.text, 24).split("\n\n")[0]
-            shown.append(TextSample(step, f"{shots}-shot: …{example.text[-30:]}▸{completion}", name="samples"))
+            shown.append(TextSample(step, f"k={shots}: …{example.text[-30:]}▸{completion}", name="samples"))
         self.last |= values
         return [Metrics(step, values), *shown]
 
@@ -169,6 +232,11 @@ class GPTFinetune(Experiment):
 
     def summary(self) -> dict[str, float]:
         return {**self.last, "steps": self.step_count}
+
+
+def pretraining_key(params: dict[str, Any], seed: int, device: str) -> tuple:
+    """Everything a pretraining's events and weights depend on."""
+    return (seed, device, torch.get_num_threads(), *(params[name] for name in KEYED))
 
 
 def mean(values: list[float]) -> float:

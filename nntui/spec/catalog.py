@@ -410,19 +410,19 @@ GPT_FINETUNE = ExperimentSpec(
     target="nntui.lab.gpt_finetune:GPTFinetune",
     summary="The tiny GPT pretrained on Shakespeare (L1), prompted, then fine-tuned on a task with L2 or L3 = L2 + λ·L1.",
     params=params(
-        Param("pretrain_steps", "int", 150, min=0, max=100_000,
+        Param("pretrain_steps", "int", 300, min=0, max=100_000,
               help="next-character pretraining steps before fine-tuning (0: the classifier from scratch)"),
-        Param("steps", "int", 300, min=1, max=1_000_000, help="steps in all: pretraining, then fine-tuning"),
+        Param("steps", "int", 400, min=1, max=1_000_000, help="steps in all: pretraining, then fine-tuning"),
         Param("lam", "float", 0.0, min=0.0, max=10.0, live=True, help="λ in L3 = L2 + λ·L1 while fine-tuning"),
         Param("labels", "int", 256, min=2, max=10_000, help="labelled lines to fine-tune on, half scrambled"),
-        Param("lr", "float", 3e-3, min=1e-5, max=1.0, help="Adam learning rate while pretraining"),
+        Param("lr", "float", 1e-2, min=1e-5, max=1.0, help="Adam learning rate while pretraining"),
         Param("finetune_lr", "float", 1e-3, min=1e-5, max=1.0, help="Adam learning rate while fine-tuning"),
-        Param("batch", "int", 16, min=1, max=1024, help="pretraining windows of 64 characters per step"),
+        Param("batch", "int", 32, min=1, max=1024, help="pretraining windows of 64 characters per step"),
         Param("temperature", "float", 1.0, min=0.05, max=5.0, live=True, help="samples: softmax(logits / T)"),
         Param("eval_every", "int", 25, min=1, max=10_000, live=True, help="steps between measurements and samples"),
     ),
     # val_loss: L1 on held-out Shakespeare; train_loss: what is minimised (L1, then L3); task_loss: L2;
-    # aux_loss: L1 on the task's lines; *_accuracy: real line or scrambled (chance 0.5);
+    # aux_loss: L1 on the task's real lines; *_accuracy: real line or scrambled (chance 0.5);
     # zero_shot / one_shot / few_shot: prompts whose speaker format the pretrained model completes.
     metrics=("step", "train_loss", "val_loss", "task_loss", "aux_loss", "train_accuracy", "test_accuracy",
              "zero_shot", "one_shot", "few_shot"),
