@@ -16,6 +16,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -300,18 +301,23 @@ def test_the_real_app_runs_in_the_page_in_its_language(tmp_path):
         [sys.executable, "-m", "nntui", "serve", "web", "--port", str(port), "--lang", "zh"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path, text=True,
     )
+    log: list[str] = []
+    reader = threading.Thread(target=lambda: log.extend(server.stdout), daemon=True)
     try:
-        banner = server.stdout.readline() + server.stdout.readline() + server.stdout.readline()
-        banner += server.stdout.readline()
+        banner = "".join(server.stdout.readline() for _ in range(4))
         token = re.search(rf"http://127\.0\.0\.1:{port}/\?token=([\w-]+)", banner)
         assert token, banner
+        reader.start()
         screen = asyncio.run(_real_session(port, token.group(1)))
         assert BROWSER_ZH in screen, screen
         # The tab closed: the app quit, and took its trainer with it.
         assert wait_until(lambda: not children(server.pid), 20), children(server.pid)
+        assert wait_until(lambda: any("disconnect" in line for line in log), 20), log
     finally:
         server.send_signal(signal.SIGINT)
-        out, _ = server.communicate(timeout=15)
+        server.wait(timeout=15)
+        reader.join(timeout=5)
+    out = "".join(log)
     assert server.returncode == 0, out
     assert re.search(r'connect peer=127\.0\.0\.1:\d+ sessions=1/8 pid=\d+ size=100x30 user="web"', out), out
     assert "(closed by the browser)" in out

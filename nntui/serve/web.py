@@ -170,8 +170,8 @@ class NntuiWebServer(Server):
         self.closing = True
         log.info("shutting down: closing %d session(s)", len(self.sessions))
         sessions = list(self.sessions)
-        for session in sessions:
-            session.end_reason = SHUTTING_DOWN
+        for session in sessions:  # a session already ending keeps its own reason
+            session.end_reason = session.end_reason or SHUTTING_DOWN
         await asyncio.gather(*(s.app.stop() for s in sessions if s.app), return_exceptions=True)
         for session in sessions:  # the apps are gone: the message is the last thing on each page
             await self._say(session.ws, f"{SHUTTING_DOWN}.")
@@ -273,10 +273,11 @@ class NntuiWebServer(Server):
             try:
                 message = await ws.receive(timeout=left)
             except asyncio.TimeoutError:
-                session.end_reason = f"no key pressed for {_minutes(idle)}"
+                session.end_reason = session.end_reason or f"no key pressed for {_minutes(idle)}"
                 return session.end_reason
             if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
-                return "closed by the browser"
+                session.end_reason = session.end_reason or "closed by the browser"
+                return session.end_reason
             if message.type != WSMsgType.TEXT:
                 continue
             try:
