@@ -13,7 +13,8 @@ from textual.containers import Horizontal
 from nntui.runtime.history import History
 from nntui.visuals import VISUALS
 from nntui.spec.events import RunStarted, Scatter as ScatterEvent
-from nntui.widgets.scatter import FILLED, FILLS, HOLLOW, LEVELS, ScatterField, bar, confidence, shade_ids
+from nntui.widgets.scatter import ScatterField
+from nntui.widgets.scatter_parts import FILLED, FILLS, HOLLOW, LEVELS, bar, confidence, shade_ids
 
 HALF = 6.0
 GRID = 81  # both edges included: the middle sample is the origin

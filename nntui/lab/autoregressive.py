@@ -42,7 +42,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nntui.lab.base import Experiment
-from nntui.spec import catalog
+from nntui.spec import catalog_language
 from nntui.spec.events import Curve, Event, Metrics
 
 T = 1000
@@ -92,7 +92,7 @@ class LatentRNN(nn.Module):
 
 
 class Autoregressive(Experiment):
-    spec = catalog.AUTOREGRESSIVE
+    spec = catalog_language.AUTOREGRESSIVE
 
     def __init__(self, params: dict[str, Any], seed: int = 0, device: str = "cpu") -> None:
         super().__init__(params, seed, device)

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from nntui.lab.base import Experiment
 from nntui.lab.char_models import BigramCounts, make_model, parameter_count
 from nntui.lab.names_lm import BOUNDARY_ID, IGNORE, VOCAB, load_names, names_tensors
-from nntui.spec import catalog
+from nntui.spec import catalog_language
 from nntui.spec.events import Event, Metrics, TextSample
 from nntui.spec.texts import shakespeare
 
@@ -143,7 +143,7 @@ def unigram_entropy(targets: torch.Tensor, vocab: int) -> float:
 
 
 class CharLM(Experiment):
-    spec = catalog.CHAR_LM
+    spec = catalog_language.CHAR_LM
 
     def __init__(self, params: dict[str, Any], seed: int = 0, device: str = "cpu") -> None:
         super().__init__(params, seed, device)

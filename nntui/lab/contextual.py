@@ -40,7 +40,7 @@ from nntui.lab.bilm import (
     uses_of,
     word_text,
 )
-from nntui.spec import catalog
+from nntui.spec import catalog_language
 from nntui.spec.events import Event, Metrics, Tables
 from nntui.spec.texts import shakespeare
 
@@ -55,7 +55,7 @@ PROBES = ("will", "lie")
 
 
 class ContextualEmbeddings(Experiment):
-    spec = catalog.CONTEXTUAL
+    spec = catalog_language.CONTEXTUAL
 
     def __init__(self, params: dict[str, Any], seed: int = 0, device: str = "cpu") -> None:
         super().__init__(params, seed, device)

@@ -39,7 +39,7 @@ from torch import nn
 from nntui.lab.base import Experiment
 from nntui.lab.char_models import GPT_WIDTH, TinyGPT
 from nntui.lab.gpt_data import CONTEXT, IGNORE, Labelled, Shakespeare
-from nntui.spec import catalog
+from nntui.spec import catalog_language
 from nntui.spec.events import Event, Metrics, TextSample
 
 SHOTS = {"zero_shot": 0, "one_shot": 1, "few_shot": 2}
@@ -82,7 +82,7 @@ def states(model: TinyGPT, tokens: torch.Tensor) -> torch.Tensor:
 
 
 class GPTFinetune(Experiment):
-    spec = catalog.GPT_FINETUNE
+    spec = catalog_language.GPT_FINETUNE
 
     def __init__(self, params: dict[str, Any], seed: int = 0, device: str = "cpu") -> None:
         super().__init__(params, seed, device)

@@ -47,7 +47,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from nntui.lab.base import Experiment
 from nntui.lab.decoding import beam_search, greedy
-from nntui.spec import catalog
+from nntui.spec import catalog_language
 from nntui.spec.events import AttentionMaps, Curve, Decoding, Event, Metrics
 
 WORDS = 10  # source words a..j, target digits 0..9
@@ -130,7 +130,7 @@ class Seq2Seq(nn.Module):
 
 
 class Seq2SeqLive(Experiment):
-    spec = catalog.SEQ2SEQ
+    spec = catalog_language.SEQ2SEQ
 
     def __init__(self, params: dict[str, Any], seed: int = 0, device: str = "cpu") -> None:
         super().__init__(params, seed, device)

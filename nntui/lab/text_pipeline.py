@@ -39,7 +39,7 @@ import torch.nn.functional as F
 
 from nntui.lab.base import Experiment
 from nntui.lab.tokenize import BPE, RESERVED, UNK, Vocab, chars, visible, words
-from nntui.spec import catalog
+from nntui.spec import catalog_language
 from nntui.spec.events import Event, Metrics, Tables, TokenSequence
 from nntui.spec.texts import read_text_file, shakespeare
 
@@ -72,7 +72,7 @@ def passage_of(text: str, start: str | None) -> str:
 
 
 class TextPipeline(Experiment):
-    spec = catalog.TEXT_PIPELINE
+    spec = catalog_language.TEXT_PIPELINE
 
     def __init__(self, params: dict[str, Any], seed: int = 0, device: str = "cpu") -> None:
         super().__init__(params, seed, device)

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 
 from nntui.lab.base import Experiment
 from nntui.lab.word_corpus import build_corpus, keep_probability, pca_axes, skipgram_pairs, subsample
-from nntui.spec import catalog
+from nntui.spec import catalog_language
 from nntui.spec.events import Event, Metrics, Scatter, Tables
 from nntui.spec.texts import read_text_file, shakespeare
 
@@ -52,7 +52,7 @@ def load_text(path: str) -> str:
 
 
 class Word2Vec(Experiment):
-    spec = catalog.WORD2VEC
+    spec = catalog_language.WORD2VEC
 
     def __init__(self, params: dict[str, Any], seed: int = 0, device: str = "cpu") -> None:
         super().__init__(params, seed, device)
