@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,6 +19,10 @@ def test_built_wheel_lists_and_runs_every_lesson(tmp_path):
         check=True, capture_output=True,
     )
     (wheel,) = wheels.glob("nntui-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        shipped_code = {name for name in archive.namelist() if name.endswith(".py")}
+    code = {str(path.relative_to(ROOT)) for path in (ROOT / "nntui").rglob("*.py")}
+    assert not code - shipped_code, f"left out of the wheel (pyproject.toml's packages): {sorted(code - shipped_code)}"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", target, wheel],
         check=True, capture_output=True,
