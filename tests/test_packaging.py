@@ -20,9 +20,10 @@ def test_built_wheel_lists_and_runs_every_lesson(tmp_path):
     )
     (wheel,) = wheels.glob("nntui-*.whl")
     with zipfile.ZipFile(wheel) as archive:
-        shipped_code = {name for name in archive.namelist() if name.endswith(".py")}
-    code = {str(path.relative_to(ROOT)) for path in (ROOT / "nntui").rglob("*.py")}
-    assert not code - shipped_code, f"left out of the wheel (pyproject.toml's packages): {sorted(code - shipped_code)}"
+        shipped = set(archive.namelist())
+    package = {str(path.relative_to(ROOT)) for path in (ROOT / "nntui").rglob("*")
+               if path.is_file() and "__pycache__" not in path.parts}
+    assert not package - shipped, f"left out of the wheel (pyproject.toml's packages): {sorted(package - shipped)}"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", target, wheel],
         check=True, capture_output=True,
