@@ -12,7 +12,6 @@ and GradBars (16 layers) and TimeStrip (T = 300) full builds. Times are the best
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 
 import numpy as np

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from fakes import FakeTrainer
 from nntui.app import NntuiApp
@@ -136,7 +135,6 @@ async def test_diverged_and_error_are_shown_not_fatal():
 
 
 async def test_broken_lesson_shows_in_browser_and_never_opens(tmp_path):
-    import shutil
     from nntui.curriculum.loader import shipped_lessons
 
     for entry in shipped_lessons().iterdir():

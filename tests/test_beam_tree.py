@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 import torch
 from rich.style import Style
 from textual.app import App, ComposeResult

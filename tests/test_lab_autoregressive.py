@@ -10,7 +10,7 @@ import torch
 from nntui.lab.autoregressive import NOISE_STD, SHOWN_K, Autoregressive, K, T, make_series
 from nntui.runtime.history import History
 from nntui.spec.events import Curve, Metrics, RunStarted
-from nntui.visuals.base import RUN_COLOURS, TARGET_COLOUR
+from nntui.widgets.colours import RUN_COLOURS, TARGET_COLOUR
 from nntui.visuals.charts import update_fit, update_forecast, update_k_error
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -10,7 +10,6 @@ from nntui.curriculum.loader import load_curriculum
 from nntui.spec.events import Metrics, RunStarted, Status
 from nntui.spec.commands import Pause, SetPace, SetParam
 from nntui.screens.browser import BrowserScreen
-from nntui.screens.lesson import LessonScreen
 from screen_text import browser_labels
 
 LESSON = """+++

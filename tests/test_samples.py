@@ -6,6 +6,7 @@ import subprocess
 import sys
 from types import SimpleNamespace
 
+from nntui.spec.events import Decoding
 from nntui.visuals.decoding import update_samples
 from nntui.widgets.samples import CUT_MARK, IN_DATA_MARK, SampleList, group_samples
 
@@ -78,7 +79,8 @@ def test_waiting_then_chinese_words():
 def test_update_takes_the_current_runs_latest_decoding():
     widget = SampleList()
     decoding = SimpleNamespace(vocab=LETTERS, samples=DRAWS[:2])
-    update_samples(widget, SimpleNamespace(current=SimpleNamespace(decoding=decoding)), "en")
+    run = SimpleNamespace(latest_of=lambda kind, name=None: decoding if kind is Decoding else None)
+    update_samples(widget, SimpleNamespace(current=run), "en")
     lines(widget)
     assert widget.shown == [".brenda. ✓", ".britt. ✓"]
     update_samples(widget, SimpleNamespace(current=None), "zh")  # no run: keeps what it had

@@ -77,9 +77,9 @@ def test_the_recording_check_accepts_the_event_and_a_diverged_field():
 def test_the_history_keeps_the_latest_scatter_of_each_name_for_the_current_run():
     history = History()
     changed = history.apply([RunStarted(1, "playground", {}, 0, "cpu"), scatter(10), scatter(20)])
-    assert "scatter" in changed and history.current.scatters["decision"].step == 20
+    assert "scatter" in changed and history.current.latest_of(Scatter, "decision").step == 20
     history.apply([RunStarted(2, "playground", {}, 0, "cpu")])
-    assert history.current.scatters == {} and history.runs[0].scatters["decision"].step == 20
+    assert history.current.all_of(Scatter) == {} and history.runs[0].latest_of(Scatter, "decision").step == 20
 
 
 def read(path) -> list[dict]:

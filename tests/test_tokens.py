@@ -213,7 +213,9 @@ def test_history_keeps_the_latest_of_each_name_and_the_panel_shows_it():
     history = History()
     changed = history.apply([RunStarted(1, "bert", {}, 0, "cpu"), bert_event(3), bert_event(4, "other")])
     assert changed == {"run_started", "tokens"}
-    assert history.current.tokens["tokens"].step == 3 and history.current.tokens["other"].step == 4
+    assert history.current.latest_of(TokenSequence, "tokens").step == 3
+    assert history.current.latest_of(TokenSequence, "other").step == 4
+    assert history.current.latest_of(TokenSequence).step == 4  # no name: the newest of any
     strip = VISUALS["tokens"].build()
     VISUALS["tokens"].update(strip, history, "en")
     assert strip.title == "tokens · step 3" and strip._texts == BERT

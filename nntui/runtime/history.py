@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 
-from nntui.spec.events import (
-    AttentionMaps, Curve, Decoding, Error, Event, ImageGrid, LayerNorms, Metrics, RunStarted, Status, Tables,
-    Scatter, TextSample, TimeNorms, TokenSequence,
-)
+from nntui.spec.events import Error, Event, LayerNorms, Metrics, RunStarted, Status, TextSample
+
+E = TypeVar("E", bound=Event)
 
 MAX_RUNS = 8  # older runs drop off the overlay
 MAX_TEXTS = 100  # generated texts kept per stream and run; older ones are only counted
@@ -63,17 +62,9 @@ class Run:
     latest: dict[str, float] = field(default_factory=dict)
     highest: dict[str, float] = field(default_factory=dict)  # over the run so far, for max() in checks
     lowest: dict[str, float] = field(default_factory=dict)
-    images: dict[str, ImageGrid] = field(default_factory=dict)
-    curves: dict[str, Curve] = field(default_factory=dict)
-    layer_norms: LayerNorms | None = None  # the latest probe
+    newest: dict[type[Event], dict[str, Event]] = field(default_factory=dict)  # see keep()
     grad_series: dict[str, Series] = field(default_factory=dict)  # layer name -> total norm over steps
     clip_series: tuple[Series, Series] | None = None  # pre- and post-clip totals over steps
-    time_norms: TimeNorms | None = None
-    attention: AttentionMaps | None = None  # the latest capture
-    tables: Tables | None = None  # the latest worked example
-    decoding: Decoding | None = None  # the latest search
-    scatters: dict[str, Scatter] = field(default_factory=dict)  # the latest points-and-field of each name
-    tokens: dict[str, TokenSequence] = field(default_factory=dict)  # the latest of each name
     texts: dict[str, list[TextSample]] = field(default_factory=dict)  # each stream's newest MAX_TEXTS, oldest first
     texts_dropped: dict[str, int] = field(default_factory=dict)  # how many older ones each stream no longer keeps
     step: int = 0
@@ -90,6 +81,21 @@ class Run:
         values.update({f"max({name})": value for name, value in self.highest.items()})
         values.update({f"min({name})": value for name, value in self.lowest.items()})
         return values
+
+    def keep(self, event: Event) -> None:
+        """Keep `event` as the newest of its class and name (an event without a name: "")."""
+        self.newest.setdefault(type(event), {})[getattr(event, "name", "")] = event
+
+    def latest_of(self, kind: type[E], name: str | None = None) -> E | None:
+        """The newest `kind` event called `name`; with no name, the newest of any name (by step)."""
+        kept = self.newest.get(kind, {})
+        if name is not None:
+            return kept.get(name)  # type: ignore[return-value]
+        return max(kept.values(), key=lambda event: event.step, default=None)  # type: ignore[return-value]
+
+    def all_of(self, kind: type[E]) -> dict[str, E]:
+        """The newest `kind` event of each name, in the order the names first came."""
+        return dict(self.newest.get(kind, {}))  # type: ignore[arg-type]
 
     def record(self, name: str, step: int, value: float) -> None:
         self.series.setdefault(name, Series()).append(step, value)
@@ -144,34 +150,19 @@ class History:
                 run.record(name, event.step, value)
             if self.on_metrics is not None:
                 self.on_metrics(run)
-        elif isinstance(event, ImageGrid):
-            run.images[event.name] = event
-        elif isinstance(event, Curve):
-            run.curves[event.name] = event
-        elif isinstance(event, LayerNorms):
-            run.layer_norms = event
-            for name, value in zip(event.layers, event.total):
-                run.grad_series.setdefault(name, Series()).append(event.step, value)
-            if event.clipped_norm is not None:
-                if run.clip_series is None:
-                    run.clip_series = (Series(), Series())
-                run.clip_series[0].append(event.step, event.total_norm)
-                run.clip_series[1].append(event.step, event.clipped_norm)
-        elif isinstance(event, TimeNorms):
-            run.time_norms = event
-        elif isinstance(event, AttentionMaps):
-            run.attention = event
-        elif isinstance(event, Tables):
-            run.tables = event
-        elif isinstance(event, Decoding):
-            run.decoding = event
-        elif isinstance(event, Scatter):
-            run.scatters[event.name] = event
-        elif isinstance(event, TokenSequence):
-            run.tokens[event.name] = event
         elif isinstance(event, TextSample):
             kept = run.texts.setdefault(event.name, [])
             kept.append(event)
             if len(kept) > MAX_TEXTS:
                 run.texts_dropped[event.name] = run.texts_dropped.get(event.name, 0) + len(kept) - MAX_TEXTS
                 del kept[:-MAX_TEXTS]
+        else:
+            if isinstance(event, LayerNorms):  # its totals are also drawn over steps
+                for name, value in zip(event.layers, event.total):
+                    run.grad_series.setdefault(name, Series()).append(event.step, value)
+                if event.clipped_norm is not None:
+                    if run.clip_series is None:
+                        run.clip_series = (Series(), Series())
+                    run.clip_series[0].append(event.step, event.total_norm)
+                    run.clip_series[1].append(event.step, event.clipped_norm)
+            run.keep(event)  # every other kind: its newest is what a visual draws

@@ -14,7 +14,7 @@ def update_attention(panel: AttentionPanel, history: History, lang: str = "en") 
     """The chosen layer, head and stage (the last layer's mean weights by default)."""
     panel.lang = lang
     run = history.current
-    panel.show(run.attention if run else None)
+    panel.show(run.latest_of(AttentionMaps) if run else None)
 
 
 def _attention_rows(events: list[Event]) -> Rows:

@@ -10,7 +10,7 @@ nothing else took to the live widgets, so they work without first focusing the p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 from textual.widget import Widget
 
@@ -19,8 +19,10 @@ from nntui.runtime.history import History, Run
 from nntui.spec.events import KINDS, Event, RunStarted
 from nntui.widgets.chart import LineChart
 from nntui.widgets.chart_series import Series
-from nntui.widgets.colours import RUN_COLOURS, TARGET_COLOUR, TEST_COLOUR, TRAIN_COLOUR
+from nntui.widgets.colours import RUN_COLOURS
 from nntui.widgets.plotting import bucket_means
+
+E = TypeVar("E", bound=Event)
 
 Rows = Iterator[list[Any]]  # each row starts with the run number (export.py drops it for one run)
 
@@ -114,9 +116,9 @@ def cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-def named_or_newest(latest: dict[str, Any], name: str) -> Any:
-    """The event called `name` among a run's latest of each name, else the newest of any name."""
-    return latest.get(name) or max(latest.values(), key=lambda event: event.step, default=None)
+def named_or_newest(run: Run | None, kind: type[E], name: str) -> E | None:
+    """The run's newest `kind` event called `name`, else its newest of any name."""
+    return (run.latest_of(kind, name) or run.latest_of(kind)) if run else None
 
 
 def at_step(step: int, lang: str) -> str:

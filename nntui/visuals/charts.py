@@ -10,11 +10,12 @@ from nntui.i18n import t
 from nntui.runtime.history import History
 from nntui.spec.events import Curve, Event, Metrics
 from nntui.visuals.base import (
-    TARGET_COLOUR, TEST_COLOUR, TRAIN_COLOUR, CsvTable, Rows, Visual, cell, csv_table, first_of, metric_series, numbered,
+    CsvTable, Rows, Visual, cell, csv_table, first_of, metric_series, numbered,
     run_colour, run_label, span_current_run,
 )
 from nntui.widgets.chart import LineChart
 from nntui.widgets.chart_series import Series
+from nntui.widgets.colours import TARGET_COLOUR, TEST_COLOUR, TRAIN_COLOUR
 
 # The loss on data the model never trains on: a test set, or a validation set (language models).
 HELD_OUT_LOSS = ("test_loss", "val_loss")
@@ -110,7 +111,7 @@ def update_fit(chart: LineChart, history: History, lang: str = "en") -> None:
     chart.lang = lang
     chart.set_title(t("fit", lang))
     run = history.current
-    curve = run.curves.get("fit") if run else None
+    curve = run.latest_of(Curve, "fit") if run else None
     if curve is None:
         return
     chart.set_series(curve_series(curve, lang, {"target": TARGET_COLOUR, "model": run_colour(run)}))
@@ -125,7 +126,7 @@ def update_forecast(chart: LineChart, history: History, lang: str = "en") -> Non
     chart.lang = lang
     chart.set_title(t("forecast", lang))
     run = history.current
-    curve = run.curves.get("forecast") if run else None
+    curve = run.latest_of(Curve, "forecast") if run else None
     if curve is not None:
         data, *predictions = curve_series(curve, lang, {next(iter(curve.series)): TARGET_COLOUR})
         chart.set_series([data, *predictions[::-1]])
@@ -152,7 +153,7 @@ def every_runs_curve(history: History, name: str, lang: str) -> list[Series]:
     by their label."""
     series: list[Series] = []
     for run in history.runs:
-        curve = run.curves.get(name)
+        curve = run.latest_of(Curve, name)
         if curve is not None:
             earlier = run is not history.current
             prefix = f"{run_label(run, lang)} " if earlier else ""

@@ -15,7 +15,7 @@ from nntui.widgets.token_bars import TokenBars
 def update_beam_tree(tree: BeamTree, history: History, lang: str = "en") -> None:
     tree.lang = lang
     run = history.current
-    found = run.decoding if run else None
+    found = run.latest_of(Decoding) if run else None
     if found is not None:
         start = f"“{found.prompt}”" if found.prompt else t("from_start", lang)
         # The training step the model had reached; a worked example (one step) has none to tell.
@@ -26,7 +26,7 @@ def update_beam_tree(tree: BeamTree, history: History, lang: str = "en") -> None
 def update_next_token(bars: TokenBars, history: History, lang: str = "en") -> None:
     bars.lang = lang
     run = history.current
-    found = run.decoding if run else None
+    found = run.latest_of(Decoding) if run else None
     if found is not None:
         nt = found.next_token
         top_k = nt.get("top_k", 0) or t("off", lang)
@@ -37,7 +37,7 @@ def update_next_token(bars: TokenBars, history: History, lang: str = "en") -> No
 def update_samples(widget: SampleList, history: History, lang: str = "en") -> None:
     widget.lang = lang
     run = history.current
-    found = run.decoding if run else None
+    found = run.latest_of(Decoding) if run else None
     if found is not None:
         widget.show(found.vocab, found.samples)
 

@@ -36,7 +36,7 @@ def update_grad_traces(traces: GradTraces, history: History, lang: str = "en") -
 def update_grad_bars(bars: GradBars, history: History, lang: str = "en") -> None:
     bars.lang = lang
     run = history.current
-    probe = run.layer_norms if run else None
+    probe = run.latest_of(LayerNorms) if run else None
     if probe is not None:
         bars.show([layer_name(name, lang) for name in probe.layers], probe.total,
                   title=t("norm_at_step", lang).format(step=f"{probe.step:,}"))
@@ -46,7 +46,7 @@ def update_time_norms(strip: TimeStrip, history: History, lang: str = "en") -> N
     strip.title = t("grad_through_time", lang)
     strip.lang = lang
     run = history.current
-    probe = run.time_norms if run else None
+    probe = run.latest_of(TimeNorms) if run else None
     if probe is not None:
         strip.show(probe.values, step=probe.step)
 

@@ -14,7 +14,7 @@ from nntui.widgets.images import ImagePanel
 def update_digits(grid: DigitGrid, history: History, lang: str = "en") -> None:
     grid.lang = lang
     run = history.current
-    event = run.images.get("digits") if run else None
+    event = run.latest_of(ImageGrid, "digits") if run else None
     if event is not None:  # the lab captions each digit true→predicted
         grid.show(event.images, event.captions, event.flagged, title=t("digits_title", lang), note=t("digits_note", lang))
 
@@ -24,7 +24,7 @@ def update_images(panel: ImagePanel, history: History, lang: str = "en") -> None
     name and step."""
     panel.lang = lang
     run = history.current
-    grid = named_or_newest(run.images if run else {}, "images")
+    grid = named_or_newest(run, ImageGrid, "images")
     if grid is not None:
         name = t("images_title", lang) if grid.name == "images" else grid.name
         panel.show(list(grid.images), grid.captions, grid.flagged,  # a list: (n, h, 3) is n grey pictures

@@ -13,7 +13,7 @@ def update_scatter(widget: ScatterField, history: History, lang: str = "en") -> 
     """The current run's latest points and field."""
     widget.lang = lang
     run = history.current
-    found = next(iter(run.scatters.values()), None) if run else None
+    found = next(iter(run.all_of(Scatter).values()), None) if run else None
     title = t("decision_field", lang)
     if found is None:
         widget.clear(title)

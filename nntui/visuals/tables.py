@@ -11,8 +11,9 @@ from nntui.widgets.number_tables import NumberTables
 def update_tables(tables: NumberTables, history: History, lang: str = "en") -> None:
     tables.lang = lang
     run = history.current
-    if run is not None and run.tables is not None:
-        tables.show(run.tables.tables)
+    found = run.latest_of(Tables) if run else None
+    if found is not None:
+        tables.show(found.tables)
 
 
 # Tables are a worked example's pictures of numbers, not series: `nntui export` leaves them out.

@@ -15,7 +15,7 @@ def update_tokens(strip: TokenStrip, history: History, lang: str = "en") -> None
     name and step."""
     strip.lang = lang
     run = history.current
-    seq = named_or_newest(run.tokens if run else {}, "tokens")
+    seq = named_or_newest(run, TokenSequence, "tokens")
     if seq is not None:
         name = t("tokens_title", lang) if seq.name == "tokens" else seq.name
         strip.show(seq.tokens, ids=seq.ids, marks=seq.marks, classes=seq.classes, notes=seq.notes,

@@ -15,7 +15,7 @@ def update_word_map(widget: WordMap, history: History, lang: str = "en") -> None
     """The current run's latest named scatter."""
     widget.lang = lang
     run = history.current
-    found = next((s for s in run.scatters.values() if s.names), None) if run else None
+    found = next((s for s in run.all_of(Scatter).values() if s.names), None) if run else None
     if found is None:
         widget.clear(t("word_map", lang))
         return
