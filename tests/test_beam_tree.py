@@ -17,6 +17,7 @@ from textual.color import Color
 from nntui.lab.decoding import beam_search, greedy
 from nntui.lab.decoding_notes import NOTES_EOS_ID, NOTES_VOCAB, notes_next_log_probs
 from nntui.widgets.beam_tree import BEST_COLOR, BeamTree
+from nntui.widgets.cjk_wrap import wrap_plain
 from nntui.widgets.shading import fade, parse_color
 
 FG, BG = Color(224, 224, 224), Color(18, 18, 18)
@@ -120,8 +121,10 @@ def test_narrow_trees_shorten_what_the_fold_hides_rather_than_cut_it():
     answer_width = max(len(line.rstrip()) for line in wide[-3:-1])
     compacted = 0
     for width in range(40, 70):
-        # Where an answer no longer fits on one line it takes two: the tree keeps the same rows.
-        narrow = text_lines(tree, width, 24 if width >= answer_width else 26)
+        # Where an answer no longer fits on one line it takes two, and the verdict wraps: given
+        # the lines they take, the tree keeps the same rows.
+        verdict_lines = len(wrap_plain(wide[-1].strip(), width))
+        narrow = text_lines(tree, width, (24 if width >= answer_width else 26) + verdict_lines - 1)
         for full_line, line in zip(wide[1 : 1 + len(tree.rows)], narrow[1 : 1 + len(tree.rows)]):
             tags = re.search(r"((?:\+\d+ (?:beams?|pruned) ?)+)$", full_line.rstrip())
             if tags is None:
@@ -315,3 +318,14 @@ def test_when_the_leaders_path_does_not_fit_it_is_drawn_as_far_as_it_goes():
     tree_rows = "\n".join(lines[1:5])
     assert "je" in tree_rows and "suis" in tree_rows and "étudiant" in tree_rows  # the best path, from the top
     assert "moi" not in tree_rows.split("\n")[1]  # not greedy's branch first
+
+
+def test_the_verdict_wraps_in_a_narrow_tree_and_says_so_where_it_is_cut():
+    """At 80x24 the tree is about 24 columns wide: the verdict once ended "beam and greedy are equ"."""
+    tree = notes_tree()
+    verdict = text_lines(tree, 200, 24)[-1].strip()
+    assert "greedy" in verdict
+    tall = [line.strip() for line in text_lines(tree, 24, 40)]
+    assert " ".join(tall[-len(wrap_plain(verdict, 24)):]) == verdict  # every word of it, on lines of its own
+    short = [line.rstrip() for line in text_lines(tree, 24, 8)]  # room for one line of it
+    assert short[-1].endswith("…") and verdict.startswith(short[-1][:-1].rstrip())  # cut, and it says so

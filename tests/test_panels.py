@@ -17,6 +17,7 @@ from nntui.spec.events import (
     LayerNorms,
     Metrics,
     RunStarted,
+    Status,
     Scatter,
     Tables,
     TextSample,
@@ -181,6 +182,24 @@ async def test_every_panel_speaks_the_lessons_language():
         assert chart.lines_text[0].startswith("loss") and "train" in chart.lines_text[0]
 
 
+async def test_a_run_that_ends_without_attention_says_it_has_none():
+    """A seq2seq without attention once said "waiting for attention" long after it finished."""
+    app = AllPanels()
+    async with app.run_test(size=(100, 60)) as pilot:
+        panel = app.query_one(".panel-attention", AttentionPanel)
+        history = History()
+        history.apply([RunStarted(1, "seq2seq", {}, 0, "cpu"), Status("running", 5)])
+        VISUALS["attention"].update(panel, history, "en")
+        await pilot.pause()
+        assert "waiting for attention" in panel_text(panel)
+        changed = history.apply([Status("finished", 200)])
+        assert changed <= VISUALS["attention"].feeds_on  # the end of the run redraws the panel
+        for lang, words in (("en", "this run has none"), ("zh", "这次运行没有注意力")):
+            VISUALS["attention"].update(panel, history, lang)
+            await pilot.pause()
+            assert words in panel_text(panel)
+
+
 def test_a_widget_redraws_its_own_words_when_its_language_changes():
     history = full_history()
     bars = VISUALS["grad_bars"].build()
@@ -203,6 +222,21 @@ def test_a_row_total_is_never_marked_as_the_rows_largest_weight():
     marked = [segment.text.strip() for segment in console._record_buffer
               if segment.style is not None and segment.style.reverse]
     assert marked == ["0.62", "0.50", "0.50"]  # a tie marks both; the Σ column's 1.00 never
+
+
+def test_a_table_without_rows_reads_its_title_and_note_on_a_line_each():
+    """A word the model does not know: its table was once drawn one character a line."""
+    from rich.console import Console
+
+    from nntui.widgets.number_tables import render_table
+
+    spec = {"title": "'yorick'", "rows": [], "cols": [], "values": [],
+            "note": "not among the 1,973 words seen 10+ times", "note_zh": "不在出现 10 次以上的 1,973 个词里"}
+    for lang, note in (("en", spec["note"]), ("zh", spec["note_zh"])):
+        console = Console(width=60, record=True)
+        console.print(render_table(spec, 60, lang))
+        lines = [line.strip() for line in console.export_text().splitlines() if line.strip()]
+        assert lines == ["'yorick'", note]
 
 
 def test_step_charts_span_the_current_runs_planned_steps():

@@ -27,6 +27,7 @@ SAMPLES: dict[type, events.Event] = {  # one event of each kind a visual can dra
                                    np.full((3, 3, 2), 0.5, np.float32)),
     events.TokenSequence: events.TokenSequence(1, "tokens", ["a", "b"]),
     events.TextSample: events.TextSample(1, "samples", "hello"),
+    events.Status: events.Status("finished", 1),
 }
 
 

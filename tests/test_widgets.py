@@ -278,6 +278,15 @@ def test_legend_takes_a_line_of_its_own_when_it_does_not_fit_beside_the_title():
     assert len(one) == 1 and one[0].startswith("token accuracy") and "+2" in one[0]
 
 
+def test_a_legend_reads_large_values_as_they_are_counted():
+    """A vocabulary of 2,069 once read "2.07e+03" in the legend."""
+    vocab = Series("BPE", np.arange(3.0), np.array([500.0, 1200.0, 2069.0]), "#4fc3f7")
+    head = " ".join(header_lines(ChartRenderer("vocabulary"), [vocab], 60, 12))
+    assert "BPE 2,069" in head, head
+    loss = Series("train", np.arange(2.0), np.array([2.0, 0.0123456]), "#4fc3f7")
+    assert "train 0.0123" in " ".join(header_lines(ChartRenderer("loss"), [loss], 60, 12))
+
+
 def test_chart_words_follow_the_language():
     renderer = ChartRenderer("损失", log_y=True)
     lines = [s.text for s in renderer.render(grad_series(), 40, 8)]

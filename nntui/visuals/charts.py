@@ -15,7 +15,7 @@ from nntui.visuals.base import (
 )
 from nntui.widgets.chart import LineChart
 from nntui.widgets.chart_series import Series
-from nntui.widgets.colours import TARGET_COLOUR, TEST_COLOUR, TRAIN_COLOUR
+from nntui.widgets.colours import AUX_COLOUR, TARGET_COLOUR, TEST_COLOUR, TRAIN_COLOUR
 
 # The loss on data the model never trains on: a test set, or a validation set (language models).
 HELD_OUT_LOSS = ("test_loss", "val_loss")
@@ -38,6 +38,8 @@ def update_loss(chart: LineChart, history: History, lang: str = "en") -> None:
         held_out = first_of(current, *HELD_OUT_LOSS)
         if held_out is not None:
             series.append(metric_series(current, held_out, t(_LOSS_WORD[held_out], lang), TEST_COLOUR, False))
+        if "aux_loss" in current.series:  # e.g. a fine-tuned model's L1, which its task loss may make it forget
+            series.append(metric_series(current, "aux_loss", t("aux", lang), AUX_COLOUR, False))
     chart.set_series([s for s in series if s is not None])
 
 
@@ -234,7 +236,7 @@ CURVES_CSV = csv_table("curves.csv", ("step", "name", "series", "x", "y"), _curv
 
 VISUALS = (
     Visual("loss", lambda: LineChart("loss", log_y=True), update_loss, (Metrics,), exports=(METRICS_CSV,)),
-    Visual("loss_time", lambda: LineChart("loss against time", x_label="s", log_y=True), update_loss_time,
+    Visual("loss_time", lambda: LineChart("loss against time", x_label="", log_y=True), update_loss_time,
            (Metrics,), exports=(METRICS_CSV,)),
     Visual("accuracy", lambda: LineChart("accuracy", y_min=0.0, y_max=1.0), update_accuracy, (Metrics,),
            exports=(METRICS_CSV,)),

@@ -47,6 +47,7 @@ class AttentionPanel(Vertical):
     def __init__(self, **widget_kwargs) -> None:
         super().__init__(**widget_kwargs)
         self.maps: AttentionMaps | None = None
+        self._ended = False
         self._lang = "en"
 
     def compose(self):
@@ -81,8 +82,11 @@ class AttentionPanel(Vertical):
         self.grid.lang = value
 
     # ---- data -----------------------------------------------------------------------------
-    def show(self, maps: AttentionMaps | None) -> None:
-        self.maps = maps
+    def show(self, maps: AttentionMaps | None, ended: bool = False) -> None:
+        """`ended`: the run is over, so no maps means it has none (a model without attention)."""
+        if maps is self.maps and ended == self._ended and maps is not None:
+            return  # (a status change of a run that has maps: nothing to redraw)
+        self.maps, self._ended = maps, ended
         self._draw()
 
     def first_view(self) -> None:
@@ -117,8 +121,9 @@ class AttentionPanel(Vertical):
         maps, lang = self.maps, self._lang
         if maps is None or maps.weights.size == 0:
             # A run without attention (or none yet): never leave an earlier run's map in view.
-            self.heatmap.show(np.zeros((0, 0)), title=t("attention", lang))
-            self.grid.show([], title=t("attention", lang))
+            empty = t("no_attention_in_run", lang) if self._ended else None
+            self.heatmap.show(np.zeros((0, 0)), title=t("attention", lang), empty=empty)
+            self.grid.show([], title=t("attention", lang), empty=empty)
             return
         layers, heads = maps.weights.shape[:2]
         layer = self.layer % layers

@@ -35,6 +35,7 @@ from nntui.spec.decoding_records import BeamSearchResult
 
 from .beam_tree_layout import AT_BEST, AT_BEST_LAST, BEFORE_BEST, ROOT, Row, SearchTree, fit_rows
 from .beam_tree_layout import verdict
+from .cjk_wrap import wrap_plain
 from .numbers import fmt_log, fmt_prob
 from .shading import AppFreeRender, LineCacheWidget, fade, fit_text, parse_color, strip_from_runs
 from .token_bars import token_label
@@ -46,6 +47,8 @@ FINISHED_COLOR = "#5fd75f"
 GREEDY_COLOR = "#5fafff"
 BEST_MARK, FINISHED_MARK, PRUNED_MARK, GREEDY_MARK = "★", "■", "×", "◇"
 
+
+Runs = list[tuple[str, Style]]
 
 def legend(lang: str) -> str:
     return "  ".join(f"{mark} {t(key, lang)}" for mark, key in (
@@ -205,10 +208,11 @@ class BeamTree(AppFreeRender, LineCacheWidget, can_focus=True):
         greedy_node = self._greedy_node()
         best_path = set(tree.path(leader)) if leader is not None else {ROOT}
 
-        answers = self._answer_lines(leader, width, st)
+        answers, closing = self._answer_lines(leader, width, st)
         has_title = height >= 3
-        while answers and height - has_title - len(answers) < 2:
-            answers.pop()  # a short widget keeps the tree and loses the last answer lines first
+        room = max(height - has_title - 2, 0)  # a short widget keeps 2 rows of tree, and loses
+        answers = answers[:room]  # the closing line first, then the last answer lines
+        answers += self._wrapped(closing, width, room - len(answers))
         budget = height - has_title - len(answers)
         first = [n for n in (leader, greedy_node) if n is not None]
         self.rows = fit_rows(tree, self._revealed, budget, first, best_path)
@@ -327,8 +331,8 @@ class BeamTree(AppFreeRender, LineCacheWidget, can_focus=True):
             runs.append(((" " if compact else "  ") + " ".join(hidden), st["muted"]))
         return runs
 
-    def _answer_lines(self, leader: int | None, width: int, st: dict) -> list[list[tuple[str, Style]]]:
-        """beam's and greedy's answers with log p and p, then the verdict or the stepping hint."""
+    def _answer_lines(self, leader: int | None, width: int, st: dict) -> tuple[list[Runs], tuple[str, Style]]:
+        """beam's and greedy's answers with log p and p; and the closing line: the verdict or the stepping hint."""
         tree = self.tree
         assert tree is not None
         final = self._revealed >= tree.n_steps
@@ -371,7 +375,22 @@ class BeamTree(AppFreeRender, LineCacheWidget, can_focus=True):
             lines = split
 
         if not final:
-            lines.append([(t("expansion", lang).format(i=self._revealed, n=tree.n_steps), st["muted"])])
+            closing = (t("expansion", lang).format(i=self._revealed, n=tree.n_steps), st["muted"])
         elif leader is not None and greedy_log is not None:
-            lines.append([(verdict(tree.nodes[leader].score, greedy_log, lang), st["text"])])
-        return lines
+            closing = (verdict(tree.nodes[leader].score, greedy_log, lang), st["text"])
+        else:
+            closing = ("", st["text"])
+        return lines, closing
+
+    @staticmethod
+    def _wrapped(closing: tuple[str, Style], width: int, room: int) -> list[Runs]:
+        """The closing line (the verdict, or where the stepping is) wrapped to the width, in at
+        most `room` lines; the last one kept ends in "…" where the rest did not fit."""
+        text, style = closing
+        if not text or room <= 0:
+            return []
+        wrapped = wrap_plain(text, width)
+        kept = wrapped[:room]
+        if len(wrapped) > room:
+            kept[-1] = fit_text(kept[-1] + " " + wrapped[room], width).rstrip()
+        return [[(fit_text(line, width).rstrip(), style)] for line in kept]

@@ -37,6 +37,7 @@ from nntui.i18n import t
 from .chart_legend import legend_lines, line_patterns
 from .plotting import dots_to_braille, downsample, rasterize
 from .chart_series import Series
+from .numbers import fmt_legend
 from .shading import fade, parse_color, strip_from_runs
 
 
@@ -55,7 +56,7 @@ class ChartRenderer:
     `log_y` plots log10(y) and skips values <= 0; `y_min`/`y_max`/`x_min`/`x_max` fix
     an end of an axis (else it follows the data); `x_label` names the x axis (None:
     "step" in the chart's `lang`); `value_format` formats each series' latest value in
-    the legend, `legend_values=False` leaves the values out (where the last y means
+    the legend (None: `fmt_legend`, 2,069 rather than 2.07e+03), `legend_values=False` leaves the values out (where the last y means
     nothing, e.g. a curve over x); `bands` are
     horizontal `Band`s drawn behind the lines; `y_include` values (data units) are
     always inside the automatic y range; `max_y_ticks` caps the y tick labels
@@ -72,7 +73,7 @@ class ChartRenderer:
         x_min: float | None = None,
         x_max: float | None = None,
         x_label: str | None = None,
-        value_format: str = "{:.3g}",
+        value_format: str | None = None,
         legend_values: bool = True,
         bands: Sequence[Band] = (),
         y_include: Sequence[float] = (),
@@ -381,6 +382,8 @@ class ChartRenderer:
         return self._cached_styles
 
     def _fmt_value(self, v: float) -> str:
+        if self.value_format is None:
+            return fmt_legend(v)
         try:
             return self.value_format.format(v)
         except (ValueError, TypeError):  # e.g. "{:d}" given a float: a bad format must not crash

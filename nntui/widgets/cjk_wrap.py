@@ -13,6 +13,7 @@ headings pass through unchanged; text without wide characters too (spaces serve 
 from __future__ import annotations
 
 import re
+import textwrap
 
 from rich.cells import cell_len
 from uniseg.linebreak import line_break_units
@@ -204,3 +205,11 @@ def break_plain(text: str, width: int) -> str:
         used += cells
     lines.append(line.rstrip(" "))
     return "\n".join(lines)
+
+
+def wrap_plain(text: str, width: int) -> list[str]:
+    """Plain text as lines of at most `width` cells: English at its spaces, Chinese by the rules
+    above (a word longer than a line is left whole, for the caller to cut)."""
+    if has_wide(text):
+        return break_plain(text, width).split("\n")
+    return textwrap.wrap(text, max(width, 1)) or [""]

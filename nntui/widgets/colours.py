@@ -13,3 +13,4 @@ RUN_COLOURS = ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176",
 TRAIN_COLOUR = "#4fc3f7"
 TEST_COLOUR = "#ffb74d"
 TARGET_COLOUR = "#9e9e9e"
+AUX_COLOUR = "#ba68c8"  # an auxiliary loss beside train and test (a fine-tuned model's L1)

@@ -74,6 +74,7 @@ class Heatmap(AppFreeRender, LineCacheWidget, can_focus=True):
     def __init__(self, title: str = "", **widget_kwargs) -> None:
         super().__init__(**widget_kwargs)
         self.title = title
+        self._empty: str | None = None  # said instead of "waiting for attention"
         self._matrix = np.zeros((0, 0))
         self._index = np.zeros((0, 0), dtype=np.int64)  # palette step per cell, -1 masked or NaN
         self._masked = np.zeros((0, 0), dtype=bool)
@@ -95,8 +96,11 @@ class Heatmap(AppFreeRender, LineCacheWidget, can_focus=True):
         masked: np.ndarray | None = None,
         vmin: float | None = None,
         vmax: float | None = None,
+        empty: str | None = None,
     ) -> None:
-        """Show `matrix` (rows = queries, cols = keys); `masked` is True where masked."""
+        """Show `matrix` (rows = queries, cols = keys); `masked` is True where masked; `empty` is
+        said instead of "waiting for attention" when the matrix is empty."""
+        self._empty = empty
         m = np.asarray(matrix, dtype=np.float64)
         if m.ndim != 2:
             m = np.atleast_2d(m)[:, :] if m.ndim < 2 else m.reshape(m.shape[0], -1)
@@ -165,7 +169,7 @@ class Heatmap(AppFreeRender, LineCacheWidget, can_focus=True):
         title = self.title
         info = self.cursor_text()
         if not rows or not cols:
-            waiting = t("waiting_attention", self.lang)
+            waiting = self._empty or t("waiting_attention", self.lang)
             head = f"{title}: {waiting}" if title else waiting
             return [strip_from_runs([(fit_text(head, width), st.bold)])]
         lines = [self._title_line(title, info, width, st)]

@@ -175,6 +175,7 @@ class HeatmapGrid(AppFreeRender, LineCacheWidget):
     def __init__(self, title: str = "", **widget_kwargs) -> None:
         super().__init__(**widget_kwargs)
         self.title = title
+        self._empty: str | None = None  # said instead of "waiting for attention"
         self._labels: list[str] = []
         self._steps: list[np.ndarray] = []  # per tile: palette step per cell, -1 masked or NaN
         self._any_masked = False
@@ -197,12 +198,15 @@ class HeatmapGrid(AppFreeRender, LineCacheWidget):
         columns: int | None = None,
         row_names: Sequence[str] = (),
         col_names: Sequence[str] = (),
+        empty: str | None = None,
     ) -> None:
         """Show `tiles` on one value range (vmin/vmax, else the range of every tile).
 
         With `row_names` and `col_names` (as many as there are rows and columns of tiles,
-        `columns` per row) the grid is drawn as a table named along both edges.
+        `columns` per row) the grid is drawn as a table named along both edges. `empty` is said
+        instead of "waiting for attention" when there are no tiles.
         """
+        self._empty = empty
         matrices = [np.atleast_2d(np.asarray(t.matrix, dtype=np.float64)) for t in tiles]
         masks = [_mask_for(t.masked, m.shape) for t, m in zip(tiles, matrices)]
         # Every tile's values in one flat array: one range and one palette lookup for all.
@@ -244,7 +248,7 @@ class HeatmapGrid(AppFreeRender, LineCacheWidget):
         st = heatmap_styles(base, fg, bg)
         n = len(self._steps)
         if not n:
-            waiting = t("waiting_attention", self.lang)
+            waiting = self._empty or t("waiting_attention", self.lang)
             head = f"{self.title}: {waiting}" if self.title else waiting
             return [st.line([(fit_text(head, width), st.bold)], width)]
         lines = [st.line([(fit_text(self.title, width), st.bold)], width)]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
+from rich.cells import cell_len
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -39,8 +40,11 @@ def render_table(spec: dict[str, Any], width: int, lang: str = "en") -> Table:
     title = spec.get(f"title_{lang}") or spec["title"]
     note = spec.get(f"note_{lang}") or spec.get("note") or None
     # Titles, notes and labels come with the data (a recording can hold anything): text, not markup.
+    # A table without rows (e.g. "not among the words seen") is only its title and note: as wide as they are.
+    words_w = None if rows else min(width, max(cell_len(title), cell_len(note or "")))
     table = Table(title=Text(title), title_justify="left", title_style="bold", caption=Text(note) if note else None,
-                  caption_justify="left", caption_style="dim", box=None, pad_edge=False, padding=(0, 1))
+                  caption_justify="left", caption_style="dim", box=None, pad_edge=False, padding=(0, 1),
+                  min_width=words_w)
     table.add_column("", style="bold", no_wrap=True, max_width=label_w, overflow="ellipsis")
     for c in shown:
         table.add_column(Text(GAP if c < 0 else str(cols[c])), justify="right", no_wrap=True)

@@ -112,3 +112,10 @@ def fmt_whole_or(x: float, digits: int) -> str:  # the check line's values and b
     if x == int(x) and abs(x) < 1e9:
         return f"{int(x):,}"
     return f"{x:.{digits}g}"
+
+
+def fmt_legend(v: float) -> str:
+    """A chart legend's latest value: 2,069 (not 2.07e+03) from a thousand up, else 3 significant digits."""
+    if math.isfinite(v) and 1000 <= abs(v) < 1e9:
+        return f"{round(v):,}"
+    return f"{v:.3g}"
