@@ -287,6 +287,18 @@ def test_a_legend_reads_large_values_as_they_are_counted():
     assert "train 0.0123" in " ".join(header_lines(ChartRenderer("loss"), [loss], 60, 12))
 
 
+def test_a_narrow_legend_names_every_line_of_the_current_run_before_counting_earlier_runs():
+    """gpt's loss chart at 80x24 once read "train 0.149 +3": its val and aux lines unnamed."""
+    x = np.arange(3.0)
+    earlier = [Series(f"run{k} val", x, x + k, "#888888", dim=True) for k in range(3)]
+    current = [Series(name, x, x + 1.5, colour) for name, colour in
+               (("train", "#4fc3f7"), ("val", "#ffb74d"), ("aux", "#ba68c8"))]
+    legend = header_lines(ChartRenderer("loss"), earlier + current, 22, 12)[-1]
+    assert all(f" {name}" in legend for name in ("train", "val", "aux")), legend
+    wide = header_lines(ChartRenderer("loss"), earlier + current, 60, 12)[-1]
+    assert "train 3.5" in wide and "+3" in wide  # with room: values, and the earlier runs counted
+
+
 def test_chart_words_follow_the_language():
     renderer = ChartRenderer("损失", log_y=True)
     lines = [s.text for s in renderer.render(grad_series(), 40, 8)]

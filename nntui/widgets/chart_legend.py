@@ -145,8 +145,8 @@ def legend_strip(
     """Title, then each series' mark, name and (with `values`) latest value, compacted to fit `width`.
 
     Levels, tried in turn: everything; without the dim series (counted as "+k"); one-cell
-    marks and one-space gaps; main series without values; then as many entries as fit, values
-    kept, and "+k" for the rest.
+    marks and one-space gaps; main series without values; the same without counting the dim
+    series; then as many entries as fit, values kept, and "+k" for the rest.
     `styles` holds one style per series; the strip is exactly `width` cells, its last cell
     blank from RIGHT_GAP_FROM cells on. A title cut to fit is cut by cells, never inside a
     wide character.
@@ -163,6 +163,12 @@ def legend_strip(
             chosen = items
             break
     else:
+        main = _entries(series, 3, patterns, no_color, values, format_value)
+        if len(main) > 1 and cell_len(title) + _length(main) <= usable:
+            # Every line of the current run named beats one named with its value: the earlier
+            # runs are counted ("+k") only where that still fits.
+            chosen = main
+    if not chosen:
         # Even the most compact level does not fit: keep entries, with their values, while they
         # and "+k" fit (the current run's first series, with its latest value, comes first).
         items = _entries(series, 2, patterns, no_color, values, format_value)
