@@ -132,6 +132,22 @@ async def test_the_lesson_is_done_when_every_step_is_and_the_summary_does_not_co
         assert "✓ A walk" in labels
 
 
+async def test_a_page_that_a_finished_run_already_shows_ticks_on_arrival_and_its_check_line_says_so(walk):
+    """gpt's prompting page once ticked in the header while its check line still read "○"."""
+    curriculum, lesson = walk
+    trainer = FakeTrainer()
+    app = NntuiApp(trainer, curriculum=curriculum, lesson="walk")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        trainer.push(*losses(1, lesson.settings_for(lesson.steps[0]), [2.0] + [0.5] * 50 + [0.01] * 149))
+        trainer.push(Status("finished", 200))
+        await pilot.pause(0.2)
+        await pilot.press("n")
+        await pilot.pause()
+        assert "slow" in app.progress.steps_done("walk")
+        assert str(app.screen.query_one("#check-line").render()).startswith("✓ check:")
+
+
 async def test_a_live_change_to_the_pages_settings_makes_the_running_model_count(walk):
     curriculum, lesson = walk
     trainer = FakeTrainer()

@@ -181,6 +181,7 @@ class LessonScreen(Screen):
         if step.check is not None:
             self.say(t("step_done", self.app.lang).format(title=step.title.get(self.app.lang)), "information", 5)
         self._show_header()
+        self._show_status()  # the check line's ✓ with the header's
 
     def say(self, text: str, severity: str = "information", seconds: float = 5) -> None:
         """A notice in the header line for a while: it covers the lesson's title, never a chart."""
