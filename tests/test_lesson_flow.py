@@ -311,3 +311,18 @@ async def test_controls_that_do_not_fit_are_counted_at_either_end():
         assert lines[0].strip() == f"↑ {n - len(lines) + 1} more" and "▸" in lines[-1]
         label = panel.controls[-1].label.en
         assert label[:8] in lines[-1]
+
+
+async def test_a_choice_reads_in_the_lessons_language_where_the_lesson_names_it():
+    """autoregressive's model control once read 模型 window on a Chinese screen."""
+    from nntui.widgets.controls import ControlsPanel
+
+    app = NntuiApp(FakeTrainer(), lesson="autoregressive")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        panel = app.screen.query_one(ControlsPanel)
+        assert "window" in str(panel.render()).split("\n")[0]
+        await pilot.press("l")
+        await pilot.pause()
+        first = str(panel.render()).split("\n")[0]
+        assert "窗口" in first and "window" not in first

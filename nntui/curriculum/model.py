@@ -42,6 +42,11 @@ class Control:
     step: float | None = None  # increment for int/float; a factor when log is true
     log: bool = False
     apply: str = "restart"  # live | restart
+    names: tuple[tuple[str, Text], ...] = ()  # a choice's words, where they are not its value
+
+    def name_of(self, value: Any, lang: str) -> str | None:
+        """The choice's word in `lang` (e.g. 窗口 for `window`), if the lesson gives one."""
+        return next((text.get(lang) for choice, text in self.names if choice == value), None)
 
     def nudge(self, value: Any, direction: int) -> Any:
         """The value one notch up (direction +1) or down (-1), kept inside the range."""

@@ -28,7 +28,7 @@ ALWAYS_METRICS = ("step", "epoch")  # every experiment reports these; checks may
 TOP_KEYS = ("id", "chapter", "order", "experiment", "layout", "title", "summary",
             "params", "controls", "steps")
 REQUIRED_KEYS = ("id", "chapter", "order", "experiment", "title", "summary")
-CONTROL_KEYS = ("label", "type", "min", "max", "step", "log", "apply", "choices")
+CONTROL_KEYS = ("label", "type", "min", "max", "step", "log", "apply", "choices", "names")
 STEP_KEYS = ("id", "set", "check", "pace", "pause")
 APPLY_MODES = ("live", "restart")
 STEP_ID = re.compile(r"[a-z0-9-]+")
@@ -195,6 +195,14 @@ class LessonReader:
             self.string(value, lang, f"{field}.{lang}")
         return Text(value["en"].strip(), value["zh"].strip())
 
+    def choice_names(self, value: Any, choices: tuple, name: str, base: str):
+        """`names = { window = { en = "window", zh = "窗口" } }`: a choice's words in each language."""
+        for choice, text in self.table(value, f"{base}.names").items():
+            if choice not in choices:
+                known = ", ".join(map(str, choices)) or "none: not a choice parameter"
+                raise self.fail(f"{base}.names.{choice}", f"{choice!r} is not a choice of {name} (choices: {known})")
+            yield choice, self.text(text, f"{base}.names.{choice}")
+
     def table(self, value: Any, field: str) -> dict:
         if not isinstance(value, dict):
             raise self.fail(field, f"expected a table, got {value!r}")
@@ -247,10 +255,7 @@ class LessonReader:
         return values
 
     def controls(self, value: Any, spec: ExperimentSpec) -> tuple[Control, ...]:
-        return tuple(
-            self.control(name, raw, spec)
-            for name, raw in self.table(value, "controls").items()
-        )
+        return tuple(self.control(name, raw, spec) for name, raw in self.table(value, "controls").items())
 
     def control(self, name: str, raw: Any, spec: ExperimentSpec) -> Control:
         base = f"controls.{name}"
@@ -319,6 +324,7 @@ class LessonReader:
                 if choice in listed[:index]:
                     raise self.fail(field, f"{choice!r} is listed twice")
             choices = tuple(listed)
+        names = tuple(self.choice_names(raw["names"], choices, name, base)) if "names" in raw else ()
 
         apply = raw.get("apply", "live" if param.live else "restart")
         if apply not in APPLY_MODES:
@@ -338,6 +344,7 @@ class LessonReader:
             choices=choices,
             step=step,
             log=log,
+            names=names,
             apply=apply,
         )
 

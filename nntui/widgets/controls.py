@@ -113,7 +113,7 @@ class ControlsPanel(Widget, can_focus=True):
     def _line(self, index: int, control: Control, width: int) -> Text:
         chosen = index == self.selected and self.has_focus
         pending = self.values[control.param] != self.applied[control.param]
-        value = _show(self.values[control.param], self.lang)
+        value = control.name_of(self.values[control.param], self.lang) or _show(self.values[control.param], self.lang)
         room = width - 9  # the marker, a one-cell label, a space, the arrows and the pending mark
         if _cells(value) > room:  # a long text value gives way rather than wrap the line
             value = _cut(value, max(1, room - 1)) + "…"
