@@ -296,9 +296,13 @@ async def test_a_session_gets_a_private_folder_and_a_clamped_terminal(server):
         proc = await conn.create_process(term_type="xterm-256color", term_size=(70000, 300), encoding=None)  # > 65535
         assert wait_until(lambda: len(server.app_pids()) == 1, 10)
         [app] = server.app_pids()
+
+        def argv() -> list[bytes]:
+            return Path(f"/proc/{app}/cmdline").read_bytes().split(b"\0")
+
+        # (until it execs, a forked child still has the server's command line, environment and stdin)
+        assert wait_until(lambda: argv()[1:4] == [b"-P", b"-m", b"nntui"], 10), argv()  # never the cwd's nntui/
         assert pty_size(app) == (500, 200)
-        argv = Path(f"/proc/{app}/cmdline").read_bytes().split(b"\0")
-        assert argv[1:4] == [b"-P", b"-m", b"nntui"]  # never the server's working directory's nntui/
         env = environ(app)
         folder = Path(env["NNTUI_SESSION_DIR"])
         assert env["NNTUI_SERVED"] == "1" and env["NNTUI_USER"] == "alice"
